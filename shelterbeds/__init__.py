@@ -1,0 +1,87 @@
+"""shelterbeds: coordinate places in Swedish women's shelters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SUPPORTED_LOCALES = ("sv", "en")
+# Everything is served from this origin: no CDN, no inline script (privacy and XSS).
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "img-src": "'self' data:",
+    "style-src": "'self'",
+    "script-src": "'self'",
+    "frame-ancestors": "'none'",
+    "form-action": "'self'",
+}
+
+
+def create_app(settings: Settings | None = None, *, db_bind: Any = None) -> Flask:
+    """Build the app. `db_bind` lets tests bind the session to an open connection."""
+    from . import errors, formatting
+    from .api import register_api
+    from .extensions import babel, csrf, db, limiter, talisman
+    from .web import bp as web_bp
+
+    settings = settings or load_settings()
+    app = Flask(__name__, template_folder=str(ROOT / "templates"))
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_content_length,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        SESSION_COOKIE_NAME="shelterbeds_session",
+        BABEL_DEFAULT_LOCALE="sv",
+        BABEL_DEFAULT_TIMEZONE=settings.timezone,
+        WTF_CSRF_TIME_LIMIT=None,  # the session's own timeouts bound a form's life
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_ENABLED=settings.env != "test",
+        API_TITLE="shelterbeds",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    db.init(settings.database_url, bind=db_bind)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    limiter.init_app(app)
+    errors.register_error_handlers(app)
+    formatting.register(app)
+    talisman.init_app(
+        app,
+        force_https=False,  # TLS ends at the load balancer; ProxyFix trusts its headers
+        strict_transport_security=settings.is_production,
+        session_cookie_secure=settings.is_production,
+        frame_options="DENY",
+        referrer_policy="same-origin",
+        content_security_policy=CONTENT_SECURITY_POLICY,
+    )
+    if settings.is_production:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    app.register_blueprint(web_bp)
+    register_api(app)
+
+    @app.teardown_appcontext
+    def _remove_session(_exc: BaseException | None) -> None:
+        db.session.remove()
+
+    return app
+
+
+def _select_locale() -> str:
+    actor = g.get("actor")
+    if actor is not None and actor.locale in SUPPORTED_LOCALES:
+        return str(actor.locale)
+    chosen = request.cookies.get("lang")
+    return chosen if chosen in SUPPORTED_LOCALES else "sv"

@@ -1,0 +1,87 @@
+"""Who is asking: the web session or the API bearer token, and the role check for views.
+
+The rules themselves (which role, which tenant) live in services/access.py; this module
+only finds the actor for a request and turns "not signed in" into 401 or a login redirect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import current_app, g, redirect, request, session, url_for
+
+from .domain.clock import utcnow
+from .domain.enums import Role
+from .domain.errors import DomainError
+from .extensions import db
+from .models import User
+from .services import auth
+from .services.access import require_role
+
+F = TypeVar("F", bound=Callable[..., Any])
+SESSION_KEY = "sid"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    title = "Unauthorized"
+
+
+def current_actor() -> User | None:
+    return g.get("actor")
+
+
+def load_web_actor() -> None:
+    """Resolve the session cookie to a user (before every web request)."""
+    g.actor = None
+    raw = session.get(SESSION_KEY)
+    if not raw:
+        return
+    settings = current_app.config["SETTINGS"]
+    user = auth.resolve_session(
+        db.session,
+        raw,
+        utcnow(),
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        absolute=timedelta(hours=settings.session_absolute_hours),
+    )
+    if user is None:
+        session.pop(SESSION_KEY, None)
+    db.session.commit()  # the touch / revocation of the session row
+    g.actor = user
+
+
+def load_api_actor() -> None:
+    """Resolve `Authorization: Bearer <token>` (before every API request). No cookies."""
+    g.actor = None
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, raw = header.partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        return
+    g.actor = auth.resolve_token(db.session, raw.strip(), utcnow())
+    db.session.commit()
+
+
+def roles_required(*roles: Role) -> Callable[[F], F]:
+    """Require a signed-in actor with one of `roles` (any role if none given)."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            actor = current_actor()
+            if actor is None:
+                if request.path.startswith("/api/"):
+                    raise Unauthorized(
+                        "Send 'Authorization: Bearer <token>' with a valid API token."
+                    )
+                return redirect(url_for("web.login", next=request.full_path))
+            if roles:
+                require_role(actor, *roles)
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator

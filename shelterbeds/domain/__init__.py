@@ -1,0 +1,1 @@
+"""Plain-Python business rules: no Flask, no SQLAlchemy, only the standard library."""

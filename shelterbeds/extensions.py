@@ -1,0 +1,33 @@
+"""Flask extensions, created unbound and bound in create_app."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_smorest import Api as _Api
+from flask_talisman import Talisman
+from flask_wtf.csrf import CSRFProtect
+
+from .db import Database
+
+
+class Api(_Api):
+    """flask-smorest Api whose errors are problem+json, mapped in one place (errors.py)."""
+
+    def _register_error_handlers(self) -> None:  # errors.py registers app-wide handlers
+        return None
+
+
+db = Database()
+csrf = CSRFProtect()
+babel = Babel()
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+api = Api()
+talisman = Talisman()
+
+
+def wants_problem_json() -> bool:
+    """API paths answer in problem+json; everything else in HTML."""
+    return request.path.startswith(("/api/", "/twilio/"))

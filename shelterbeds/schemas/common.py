@@ -1,0 +1,56 @@
+"""Field types and building blocks shared by the schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from ..domain.enums import Sex, SubstanceUse
+from ..domain.matching import Child, Household, Needs
+
+MUNICIPALITY_CODE = validate.Regexp(r"^\d{4}$", error="Use a 4-digit SCB municipality code.")
+LANGUAGE_CODE = validate.Regexp(r"^[a-z]{2,3}$", error="Use an ISO 639-1 code such as 'ar'.")
+
+
+class ChildSchema(Schema):
+    age = fields.Integer(required=True, validate=validate.Range(0, 25))
+    sex = fields.Enum(Sex, by_value=True, required=True)
+
+
+class HouseholdSchema(Schema):
+    adults = fields.Integer(load_default=1, validate=validate.Range(1, 10))
+    children = fields.List(
+        fields.Nested(ChildSchema), load_default=list, validate=validate.Length(max=15)
+    )
+
+
+class NeedsSchema(Schema):
+    wheelchair = fields.Boolean(load_default=False)
+    pets = fields.Boolean(load_default=False)
+    lgbtq = fields.Boolean(load_default=False)
+    substance_use = fields.Enum(SubstanceUse, by_value=True, load_default=None, allow_none=True)
+    psychiatric = fields.Boolean(load_default=False)
+    men = fields.Boolean(load_default=False)
+    language = fields.String(load_default=None, allow_none=True, validate=LANGUAGE_CODE)
+    honour_related = fields.Boolean(load_default=False)
+
+
+def to_household(data: dict[str, Any]) -> Household:
+    children = tuple(Child(age=c["age"], sex=c["sex"]) for c in data.get("children", []))
+    return Household(adults=data.get("adults", 1), children=children)
+
+
+def to_needs(data: dict[str, Any]) -> Needs:
+    return Needs(**{k: data.get(k, v) for k, v in Needs().__dict__.items()})
+
+
+def no_personal_data(value: str | None) -> None:
+    """Validator: reject text that contains a personnummer."""
+    from ..domain.personnummer import contains_personnummer
+
+    if value and contains_personnummer(value):
+        raise ValidationError(
+            "This looks like a personnummer. Personal identity numbers must never be "
+            "entered here: use your own case reference without the personnummer."
+        )

@@ -1,0 +1,91 @@
+"""Shelters, units and freshness as the API shows them (never an address)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from ..domain.enums import UnitStatus
+
+
+class MunicipalityOut(Schema):
+    code = fields.String()
+    name = fields.String()
+
+
+class PoliciesOut(Schema):
+    accepts_women = fields.Boolean()
+    accepts_men = fields.Boolean()
+    lgbtq = fields.String(metadata={"enum": ["yes", "after_assessment", "no"]})
+    substance_use = fields.String(metadata={"enum": ["no", "if_detoxified", "yes"]})
+    psychiatric = fields.Boolean()
+    pets = fields.Boolean()
+    max_boy_age = fields.Integer(allow_none=True)
+    staffed_around_clock = fields.Boolean()
+    staffed_hours = fields.String(allow_none=True)
+    languages = fields.List(fields.String())
+    nationwide = fields.Boolean()
+
+
+class ShelterBriefOut(Schema):
+    id = fields.Integer()
+    slug = fields.String()
+    name = fields.String()
+    municipality = fields.Nested(MunicipalityOut)
+    intake_phone = fields.String(allow_none=True)
+    policies = fields.Method("_policies", metadata={"description": "See PoliciesOut"})
+    assumptions = fields.String(
+        allow_none=True, metadata={"description": "Demo data: what is assumed"}
+    )
+
+    def _policies(self, shelter: Any) -> dict[str, Any]:
+        return PoliciesOut().dump(shelter)
+
+
+class FreshnessOut(Schema):
+    confirmed_at = fields.AwareDateTime(allow_none=True)
+    state = fields.String(metadata={"enum": ["fresh", "ageing", "stale", "unknown"]})
+    age_minutes = fields.Integer(allow_none=True)
+
+
+class UnitOut(Schema):
+    id = fields.Integer()
+    label = fields.String()
+    adult_beds = fields.Integer()
+    child_beds = fields.Integer()
+    wheelchair_accessible = fields.Boolean()
+    pets_allowed = fields.Boolean()
+
+
+class UnitStatusOut(UnitOut):
+    status = fields.Enum(UnitStatus, by_value=True)
+    status_changed_at = fields.AwareDateTime()
+
+
+class UnitSummaryOut(Schema):
+    total = fields.Integer()
+    free = fields.Integer()
+    held = fields.Integer()
+    occupied = fields.Integer()
+    closed = fields.Integer()
+
+
+class ShelterOut(ShelterBriefOut):
+    units = fields.Nested(UnitSummaryOut)
+    freshness = fields.Nested(FreshnessOut)
+
+
+class UnitStatusIn(Schema):
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            ["free", "occupied", "closed"], error="Must be one of: free, occupied, closed."
+        ),
+    )
+
+
+class ConfirmationOut(Schema):
+    shelter_id = fields.Integer()
+    confirmed_at = fields.AwareDateTime()
+    freshness = fields.Nested(FreshnessOut)

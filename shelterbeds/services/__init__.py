@@ -1,0 +1,1 @@
+"""Use cases. First argument is the session; they flush, never commit; they raise domain errors."""

@@ -1,0 +1,119 @@
+"""Passwords, server-side web sessions and API tokens. Secrets are stored only as hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..domain.errors import Invalid, NotFound
+from ..models import ApiToken, User, UserSession
+
+_hasher = PasswordHasher()
+# Verifying against a dummy hash for unknown e-mails keeps timing the same either way.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+MIN_PASSWORD_LENGTH = 12
+
+
+def hash_password(password: str) -> str:
+    """Argon2id hash of a password that meets the length rule."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            f"The password must be at least {MIN_PASSWORD_LENGTH} characters.",
+            errors={"password": [f"At least {MIN_PASSWORD_LENGTH} characters."]},
+        )
+    return _hasher.hash(password)
+
+
+def _sha256(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def authenticate(session: Session, email: str, password: str, now: datetime) -> User | None:
+    """Return the active user with this e-mail and password, else None."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active or not user.password_hash:
+        return None
+    if _hasher.check_needs_rehash(stored):
+        user.password_hash = _hasher.hash(password)
+    user.last_login_at = now
+    return user
+
+
+def start_session(session: Session, user: User, now: datetime) -> str:
+    """Create a server-side session; return the raw id for the cookie."""
+    raw = secrets.token_urlsafe(32)
+    session.add(UserSession(user=user, token_hash=_sha256(raw), created_at=now, last_seen_at=now))
+    session.flush()
+    return raw
+
+
+def resolve_session(
+    session: Session, raw: str, now: datetime, idle: timedelta, absolute: timedelta
+) -> User | None:
+    """The user behind a live session (touching it), or None if unknown, revoked or timed out."""
+    row = session.scalar(select(UserSession).where(UserSession.token_hash == _sha256(raw)))
+    if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    if now - row.last_seen_at > idle or now - row.created_at > absolute:
+        row.revoked_at = now
+        return None
+    # Touch at most once a minute: a write per page view is wasted I/O.
+    if now - row.last_seen_at > timedelta(minutes=1):
+        row.last_seen_at = now
+    return row.user
+
+
+def end_session(session: Session, raw: str, now: datetime) -> None:
+    """Revoke a session so its cookie no longer works (logout)."""
+    row = session.scalar(select(UserSession).where(UserSession.token_hash == _sha256(raw)))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = now
+
+
+def end_all_sessions(session: Session, user: User, now: datetime) -> int:
+    """Revoke every live session of a user (disable, password reset); return how many."""
+    rows = session.scalars(
+        select(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+    ).all()
+    for row in rows:
+        row.revoked_at = now
+    return len(rows)
+
+
+def create_token(session: Session, user: User, name: str, now: datetime) -> tuple[ApiToken, str]:
+    """Create an API token; the raw value is returned once and never stored."""
+    raw = "sb_" + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user=user, name=name[:80], token_hash=_sha256(raw), prefix=raw[:10], created_at=now
+    )
+    session.add(token)
+    session.flush()
+    return token, raw
+
+
+def resolve_token(session: Session, raw: str, now: datetime) -> User | None:
+    """The active user behind a live API token, or None."""
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(raw)))
+    if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        token.last_used_at = now
+    return token.user
+
+
+def user_by_email(session: Session, email: str) -> User:
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFound(f"No user with e-mail {email}.")
+    return user

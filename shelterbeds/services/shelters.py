@@ -1,0 +1,52 @@
+"""Read models of shelters: policies, unit summary and freshness, for every role."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..domain.enums import UnitStatus
+from ..domain.freshness import FreshnessInfo, FreshnessThresholds, describe_freshness
+from ..models import Shelter, Unit, User
+
+
+@dataclass
+class ShelterOverview:
+    """A shelter with its unit counts by status and its freshness."""
+
+    shelter: Shelter
+    units: dict[str, int]
+    freshness: FreshnessInfo
+
+    def __getattr__(self, name: str) -> Any:  # schemas read shelter fields through this
+        return getattr(self.shelter, name)
+
+
+def list_shelters(
+    session: Session, actor: User, now: datetime, thresholds: FreshnessThresholds
+) -> list[ShelterOverview]:
+    """Every active shelter (all roles may see shelters: they are not client data)."""
+    counts: dict[int, Counter[str]] = {}
+    rows = session.execute(
+        select(Unit.shelter_id, Unit.status, func.count())
+        .where(Unit.retired_at.is_(None))
+        .group_by(Unit.shelter_id, Unit.status)
+    )
+    for shelter_id, status, n in rows:
+        counts.setdefault(shelter_id, Counter())[UnitStatus(status).value] = n
+    shelters = session.scalars(select(Shelter).where(Shelter.active).order_by(Shelter.name))
+    result = []
+    for shelter in shelters:
+        c = counts.get(shelter.id, Counter())
+        summary = {s.value: c[s.value] for s in UnitStatus} | {"total": sum(c.values())}
+        result.append(
+            ShelterOverview(
+                shelter, summary, describe_freshness(shelter.confirmed_at, now, thresholds)
+            )
+        )
+    return result
