@@ -42,6 +42,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=160), nullable=False),
     sa.Column('kind', sa.Enum('social_services', 'socialjour', 'shelter_operator', 'county', name='organisation_kind', native_enum=False, create_constraint=True), nullable=False),
     sa.Column('county_code', sa.String(length=2), nullable=True),
+    sa.Column('phone', sa.String(length=20), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['county_code'], ['counties.code'], name=op.f('fk_organisations_county_code_counties')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisations')),
@@ -64,6 +65,7 @@ def upgrade() -> None:
     sa.Column('operator_id', sa.Integer(), nullable=False),
     sa.Column('municipality_code', sa.String(length=4), nullable=False),
     sa.Column('intake_phone', sa.String(length=20), nullable=True),
+    sa.Column('on_call_phones', sa.JSON(), nullable=False),
     sa.Column('ivo_licence', sa.String(length=40), nullable=True),
     sa.Column('ivo_licence_date', sa.Date(), nullable=True),
     sa.Column('accepts_women', sa.Boolean(), nullable=False),
@@ -144,6 +146,7 @@ def upgrade() -> None:
     sa.Column('organisation_id', sa.Integer(), nullable=True),
     sa.Column('shelter_id', sa.Integer(), nullable=True),
     sa.Column('locale', sa.String(length=5), nullable=False),
+    sa.Column('phone', sa.String(length=20), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True),
@@ -152,7 +155,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_users_organisation_id_organisations')),
     sa.ForeignKeyConstraint(['shelter_id'], ['shelters.id'], name=op.f('fk_users_shelter_id_shelters')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
-    sa.UniqueConstraint('email', name=op.f('uq_users_email'))
+    sa.UniqueConstraint('email', name=op.f('uq_users_email')),
+    sa.UniqueConstraint('phone', name=op.f('uq_users_phone'))
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_organisation_id'), ['organisation_id'], unique=False)

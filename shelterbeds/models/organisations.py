@@ -31,6 +31,8 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(160))
     kind: Mapped[OrganisationKind] = mapped_column(str_enum(OrganisationKind, "organisation_kind"))
     county_code: Mapped[str | None] = mapped_column(ForeignKey("counties.code"), index=True)
+    # E.164 number for SMS to the organisation (e.g. review reminders).
+    phone: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     county: Mapped[County | None] = relationship()

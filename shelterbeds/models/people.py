@@ -33,6 +33,8 @@ class User(Base):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     shelter_id: Mapped[int | None] = mapped_column(ForeignKey("shelters.id"), index=True)
     locale: Mapped[str] = mapped_column(String(5), default="sv")
+    # E.164; lets staff update their shelter by SMS (LEDIG/UPPTAGEN/OK).
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

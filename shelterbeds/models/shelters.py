@@ -31,6 +31,8 @@ class Shelter(Base):
     operator_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     municipality_code: Mapped[str] = mapped_column(ForeignKey("municipalities.code"), index=True)
     intake_phone: Mapped[str | None] = mapped_column(String(20))
+    # E.164 numbers that get an SMS on a new placement request (the on-call phone).
+    on_call_phones: Mapped[list[str]] = mapped_column(JSON, default=list)
     ivo_licence: Mapped[str | None] = mapped_column(String(40))
     ivo_licence_date: Mapped[date | None] = mapped_column(Date())
 

@@ -201,6 +201,7 @@ def _shelters(session: Session, now: datetime, reset: bool) -> None:
                 operator=operator,
                 municipality_code=spec.municipality,
                 intake_phone=_FICTIONAL_PHONE.format(5 + n),
+                on_call_phones=[_FICTIONAL_PHONE.format(15 + n)],
                 accepts_women=True,
                 staffed_around_clock=False,
                 languages=["sv"],
