@@ -9,22 +9,16 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from .domain.freshness import FreshnessThresholds
 
-INSTANCE_DIR = Path(os.environ.get("SHELTERBEDS_INSTANCE_DIR", Path.cwd() / "instance"))
-
 
 class ConfigError(RuntimeError):
     """A setting is missing or malformed."""
-
-
-def _default_database_url() -> str:
-    return f"sqlite:///{INSTANCE_DIR / 'shelterbeds.sqlite3'}"
 
 
 @dataclass(frozen=True)
@@ -32,7 +26,8 @@ class Settings:
     """Typed settings; names mirror the environment variables without the prefix."""
 
     env: str = "development"
-    database_url: str = field(default_factory=_default_database_url)
+    instance_dir: str = "instance"  # the embedded database and the dev secret live here
+    database_url: str = ""  # default: SQLite file in instance_dir
     secret_key: str = ""
     public_url: str = "http://127.0.0.1:5000"
     port: int = 5000
@@ -137,6 +132,19 @@ def validate(settings: Settings) -> Settings:
             ]
         if missing:
             raise ConfigError("missing in production: " + ", ".join(_env_name(n) for n in missing))
-    elif not settings.secret_key:
-        settings = replace(settings, secret_key=secrets.token_urlsafe(32))
+    instance = Path(settings.instance_dir).resolve()
+    if not settings.database_url:
+        settings = replace(settings, database_url=f"sqlite:///{instance / 'shelterbeds.sqlite3'}")
+    if not settings.is_production and not settings.secret_key:
+        settings = replace(settings, secret_key=_development_secret(instance))
     return settings
+
+
+def _development_secret(instance: Path) -> str:
+    """A per-machine secret kept in the instance folder, so all workers and restarts share it."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

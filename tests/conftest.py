@@ -78,17 +78,29 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings, connection: Any) -> Iterator[Any]:
+    """The app bound to the test connection. No app context is held open, so each test-client
+    request gets its own context (fresh `g`, its own scoped session) as in production."""
     app = create_app(settings, db_bind=connection)
     app.config.update(TESTING=True)
-    with app.app_context():
-        yield app
+    yield app
 
 
 @pytest.fixture
-def session(app: Any) -> Session:
-    from shelterbeds.extensions import db
+def session(app: Any, connection: Any) -> Iterator[Session]:
+    """The test's own session on the same connection; refreshed after every request."""
+    from flask import request_finished
 
-    return db.session()
+    test_session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+    def _expire(_sender: Any, **_kw: Any) -> None:
+        test_session.expire_all()
+
+    request_finished.connect(_expire, app)
+    yield test_session
+    request_finished.disconnect(_expire, app)
+    test_session.close()
 
 
 @pytest.fixture

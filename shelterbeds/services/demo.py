@@ -254,6 +254,7 @@ def _history(
 
 def _accounts(session: Session, password: str | None, reset: bool) -> tuple[list, str | None]:
     generated = password or secrets.token_urlsafe(12)
+    hashed = hash_password(generated)  # one hash for all: same password, argon2 is slow
     used_password = False
     rows = []
     for email, role, org_slug, shelter_slug in ACCOUNTS:
@@ -270,12 +271,12 @@ def _accounts(session: Session, password: str | None, reset: bool) -> tuple[list
                 role=role,
                 organisation=org,
                 shelter=shelter,
-                password_hash=hash_password(generated),
+                password_hash=hashed,
             )
             session.add(user)
             used_password = True
         elif reset or password:
-            user.password_hash = hash_password(generated)
+            user.password_hash = hashed
             user.active = True
             used_password = True
         scope = shelter_slug or org_slug or "—"
