@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None, *, db_bind: Any = None) -> Flas
 
     @app.teardown_appcontext
     def _remove_session(_exc: BaseException | None) -> None:
-        db.session.remove()
+        db.registry.remove()
 
     return app
 

@@ -30,8 +30,17 @@ class Unauthorized(DomainError):
     title = "Unauthorized"
 
 
-def current_actor() -> User | None:
+def optional_actor() -> User | None:
+    """The signed-in user, or None."""
     return g.get("actor")
+
+
+def current_actor() -> User:
+    """The signed-in user of a view protected by `roles_required`."""
+    actor = g.get("actor")
+    if actor is None:
+        raise Unauthorized("Sign in first.")
+    return actor
 
 
 def load_web_actor() -> None:
@@ -71,7 +80,7 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            actor = current_actor()
+            actor = optional_actor()
             if actor is None:
                 if request.path.startswith("/api/"):
                     raise Unauthorized(

@@ -72,7 +72,13 @@ class Database:
     def __init__(self) -> None:
         self.engine: Engine | None = None
         self._factory: sessionmaker[Session] | None = None
-        self.session: scoped_session[Session] = scoped_session(self._make_session)
+        # scoped_session accepts any session factory; binding is deferred to init().
+        self.registry: scoped_session[Session] = scoped_session(self._make_session)  # type: ignore[arg-type]
+
+    @property
+    def session(self) -> Session:
+        """The current request's session (thread-local; removed when the request ends)."""
+        return self.registry()
 
     def init(self, url: str, bind: Engine | Connection | None = None, **session_kw: Any) -> None:
         """Bind to a database URL, or to an existing engine/connection (tests)."""

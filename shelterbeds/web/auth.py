@@ -18,7 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from ..authz import SESSION_KEY, current_actor
+from ..authz import SESSION_KEY, optional_actor
 from ..domain.clock import utcnow
 from ..domain.enums import Role
 from ..extensions import db, limiter
@@ -45,7 +45,7 @@ def safe_next(target: str | None, fallback: str) -> str:
 
 @bp.get("/")
 def home() -> Any:
-    actor = current_actor()
+    actor = optional_actor()
     if actor is None:
         return redirect(url_for("web.login"))
     return redirect(url_for(HOME_BY_ROLE[actor.role]))
@@ -90,7 +90,7 @@ def set_language() -> Any:
         form = LanguageForm().load(request.form)
     except ValidationError:
         return redirect(url_for("web.home"))
-    actor = current_actor()
+    actor = optional_actor()
     if actor is not None:
         actor.locale = form["lang"]
         db.session.commit()

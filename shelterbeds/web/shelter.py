@@ -11,6 +11,7 @@ from marshmallow import EXCLUDE, ValidationError
 from ..authz import current_actor, roles_required
 from ..domain.clock import utcnow
 from ..domain.enums import ChangeSource, Role, UnitStatus
+from ..domain.errors import Forbidden
 from ..domain.freshness import describe_freshness
 from ..extensions import db
 from ..formatting import label
@@ -19,12 +20,19 @@ from ..services import units
 from . import bp
 
 
+def _own_shelter_id() -> int:
+    """Staff accounts always have a shelter (a CHECK constraint guarantees it)."""
+    shelter_id = current_actor().shelter_id
+    if shelter_id is None:
+        raise Forbidden("Your account is not linked to a shelter.")
+    return shelter_id
+
+
 @bp.get("/shelter")
 @roles_required(Role.SHELTER_STAFF)
 def shelter_page() -> Any:
     """The staff member's own shelter."""
-    actor = current_actor()
-    shelter = units.get_shelter(db.session, actor.shelter_id)
+    shelter = units.get_shelter(db.session, _own_shelter_id())
     thresholds = current_app.config["SETTINGS"].freshness_thresholds()
     freshness = describe_freshness(shelter.confirmed_at, utcnow(), thresholds)
     active_units = [u for u in shelter.units if u.retired_at is None]
@@ -60,8 +68,7 @@ def shelter_set_status(unit_id: int) -> Any:
 @bp.post("/shelter/confirm")
 @roles_required(Role.SHELTER_STAFF)
 def shelter_confirm() -> Any:
-    actor = current_actor()
-    units.confirm_shelter(db.session, actor, actor.shelter_id, utcnow())
+    units.confirm_shelter(db.session, current_actor(), _own_shelter_id(), utcnow())
     db.session.commit()
     flash(_("Thank you: the vacancies are confirmed as correct."), "success")
     return redirect(url_for("web.shelter_page"))

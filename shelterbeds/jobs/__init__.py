@@ -1,0 +1,1 @@
+"""The clock process: scheduled jobs."""
