@@ -44,7 +44,9 @@ def create_app(settings: Settings | None = None, *, db_bind: Any = None) -> Flas
         BABEL_DEFAULT_TIMEZONE=settings.timezone,
         WTF_CSRF_TIME_LIMIT=None,  # the session's own timeouts bound a form's life
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
-        RATELIMIT_ENABLED=settings.env != "test",
+        # Tests enable limits only when they bring a Redis (shared, as in production).
+        RATELIMIT_ENABLED=settings.env != "test" or bool(settings.redis_url),
+        RATELIMIT_KEY_PREFIX=settings.rate_limit_prefix,
         API_TITLE="shelterbeds",
         API_VERSION="v1",
         OPENAPI_VERSION="3.0.3",

@@ -49,6 +49,7 @@ class Settings:
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     login_rate_limit: str = "10 per minute"
+    rate_limit_prefix: str = "shelterbeds"
 
     # SMS.
     sms_backend: str = "console"

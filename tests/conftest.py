@@ -49,7 +49,7 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def test_settings(database_url: str, **overrides: Any) -> Settings:
+def make_settings(database_url: str, **overrides: Any) -> Settings:
     """Settings for tests: the test database, the recording SMS sender, a fixed secret."""
     base = Settings(
         env="test",
@@ -73,7 +73,7 @@ def connection(engine: Engine) -> Iterator[Any]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return test_settings(database_url)
+    return make_settings(database_url)
 
 
 @pytest.fixture

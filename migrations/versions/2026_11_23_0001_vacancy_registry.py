@@ -94,30 +94,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_shelters_municipality_code'), ['municipality_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_shelters_operator_id'), ['operator_id'], unique=False)
 
-    op.create_table('unmet_need_signals',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('organisation_id', sa.Integer(), nullable=True),
-    sa.Column('municipality_code', sa.String(length=4), nullable=True),
-    sa.Column('adults', sa.Integer(), nullable=False),
-    sa.Column('children', sa.Integer(), nullable=False),
-    sa.Column('oldest_boy_age', sa.Integer(), nullable=True),
-    sa.Column('wheelchair', sa.Boolean(), nullable=False),
-    sa.Column('pets', sa.Boolean(), nullable=False),
-    sa.Column('lgbtq', sa.Boolean(), nullable=False),
-    sa.Column('substance_use', sa.Enum('active', 'detoxified', name='substance_use_need', native_enum=False, create_constraint=True), nullable=True),
-    sa.Column('psychiatric', sa.Boolean(), nullable=False),
-    sa.Column('men', sa.Boolean(), nullable=False),
-    sa.Column('language', sa.String(length=3), nullable=True),
-    sa.Column('need_kinds', sa.JSON(), nullable=False),
-    sa.ForeignKeyConstraint(['municipality_code'], ['municipalities.code'], name=op.f('fk_unmet_need_signals_municipality_code_municipalities')),
-    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_unmet_need_signals_organisation_id_organisations')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_unmet_need_signals'))
-    )
-    with op.batch_alter_table('unmet_need_signals', schema=None) as batch_op:
-        batch_op.create_index('ix_unmet_need_signals_created_at', ['created_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_unmet_need_signals_organisation_id'), ['organisation_id'], unique=False)
-
     op.create_table('units',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('shelter_id', sa.Integer(), nullable=False),
@@ -194,6 +170,34 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_unit_status_changes_changed_by_id'), ['changed_by_id'], unique=False)
         batch_op.create_index('ix_unit_status_changes_unit_at', ['unit_id', 'changed_at'], unique=False)
 
+    op.create_table('unmet_need_signals',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('profile_key', sa.String(length=200), nullable=False),
+    sa.Column('municipality_code', sa.String(length=4), nullable=True),
+    sa.Column('adults', sa.Integer(), nullable=False),
+    sa.Column('children', sa.Integer(), nullable=False),
+    sa.Column('oldest_boy_age', sa.Integer(), nullable=True),
+    sa.Column('wheelchair', sa.Boolean(), nullable=False),
+    sa.Column('pets', sa.Boolean(), nullable=False),
+    sa.Column('lgbtq', sa.Boolean(), nullable=False),
+    sa.Column('substance_use', sa.Enum('active', 'detoxified', name='substance_use_need', native_enum=False, create_constraint=True), nullable=True),
+    sa.Column('psychiatric', sa.Boolean(), nullable=False),
+    sa.Column('men', sa.Boolean(), nullable=False),
+    sa.Column('language', sa.String(length=3), nullable=True),
+    sa.Column('need_kinds', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_unmet_need_signals_created_by_id_users')),
+    sa.ForeignKeyConstraint(['municipality_code'], ['municipalities.code'], name=op.f('fk_unmet_need_signals_municipality_code_municipalities')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_unmet_need_signals_organisation_id_organisations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_unmet_need_signals'))
+    )
+    with op.batch_alter_table('unmet_need_signals', schema=None) as batch_op:
+        batch_op.create_index('ix_unmet_need_signals_created_at', ['created_at'], unique=False)
+        batch_op.create_index('ix_unmet_need_signals_dedupe', ['created_by_id', 'profile_key', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_unmet_need_signals_organisation_id'), ['organisation_id'], unique=False)
+
     op.create_table('user_sessions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
@@ -218,6 +222,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_user_sessions_user_id'))
 
     op.drop_table('user_sessions')
+    with op.batch_alter_table('unmet_need_signals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_unmet_need_signals_organisation_id'))
+        batch_op.drop_index('ix_unmet_need_signals_dedupe')
+        batch_op.drop_index('ix_unmet_need_signals_created_at')
+
+    op.drop_table('unmet_need_signals')
     with op.batch_alter_table('unit_status_changes', schema=None) as batch_op:
         batch_op.drop_index('ix_unit_status_changes_unit_at')
         batch_op.drop_index(batch_op.f('ix_unit_status_changes_changed_by_id'))
@@ -236,11 +246,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_units_shelter_status')
 
     op.drop_table('units')
-    with op.batch_alter_table('unmet_need_signals', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_unmet_need_signals_organisation_id'))
-        batch_op.drop_index('ix_unmet_need_signals_created_at')
-
-    op.drop_table('unmet_need_signals')
     with op.batch_alter_table('shelters', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_shelters_operator_id'))
         batch_op.drop_index(batch_op.f('ix_shelters_municipality_code'))

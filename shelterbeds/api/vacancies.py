@@ -48,5 +48,5 @@ def vacancies(query: VacancyQuery) -> Any:
             }
             for h in result.near_misses
         ],
-        "unmet_need_recorded": result.signal is not None,
+        "unmet_need_recorded": result.no_match,
     }

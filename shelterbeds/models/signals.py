@@ -17,11 +17,18 @@ class UnmetNeedSignal(Base):
     """One search that found nothing: the household's shape and needs, the municipality, when."""
 
     __tablename__ = "unmet_need_signals"
-    __table_args__ = (Index("ix_unmet_need_signals_created_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_unmet_need_signals_created_at", "created_at"),
+        Index("ix_unmet_need_signals_dedupe", "created_by_id", "profile_key", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # Who searched (a staff account, not a client) and a canonical key of the need profile:
+    # together they keep repeated searches for one household from inflating the count.
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    profile_key: Mapped[str] = mapped_column(String(200))
     municipality_code: Mapped[str | None] = mapped_column(ForeignKey("municipalities.code"))
     adults: Mapped[int] = mapped_column()
     children: Mapped[int] = mapped_column()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -46,7 +46,8 @@ class ShelterHit:
 class SearchResult:
     matches: list[ShelterHit]
     near_misses: list[ShelterHit]
-    signal: UnmetNeedSignal | None
+    signal: UnmetNeedSignal | None  # None if matches were found or a recent signal exists
+    no_match: bool = False
 
 
 def _placing_county(session: Session, code: str | None) -> str | None:
@@ -108,16 +109,54 @@ def search_vacancies(
 
     matches.sort(key=lambda h: (_FRESHNESS_ORDER[h.freshness.state], h.shelter.name))
     signal = None if matches else record_unmet_need(session, actor, query, now)
-    return SearchResult(matches, near, signal)
+    return SearchResult(matches, near, signal, no_match=not matches)
+
+
+# The same person searching again for the same profile within this window is one signal.
+SIGNAL_DEDUPE_WINDOW = timedelta(minutes=15)
+
+
+def profile_key(query: VacancyQuery) -> str:
+    """A canonical, client-free key of a search's household shape, needs and municipality."""
+    children = ",".join(
+        f"{c.age}{c.sex.value}"
+        for c in sorted(query.household.children, key=lambda c: (c.age, c.sex.value))
+    )
+    parts = [
+        f"a{query.household.adults}",
+        f"c{children}",
+        *query.needs.kinds(),
+        query.needs.language or "",
+        query.municipality_code or "",
+    ]
+    return "|".join(parts)[:200]
 
 
 def record_unmet_need(
     session: Session, actor: User, query: VacancyQuery, now: datetime
-) -> UnmetNeedSignal:
-    """Store a no-match search: household shape, needs, municipality and time only."""
+) -> UnmetNeedSignal | None:
+    """Store a no-match search: household shape, needs, municipality and time only.
+
+    Returns None when the same user recorded the same profile within the dedupe window
+    (a reload or a repeated search for one household is not a new unmet need).
+    """
     needs, household = query.needs, query.household
+    key = profile_key(query)
+    recent = session.scalar(
+        select(UnmetNeedSignal.id)
+        .where(
+            UnmetNeedSignal.created_by_id == actor.id,
+            UnmetNeedSignal.profile_key == key,
+            UnmetNeedSignal.created_at > now - SIGNAL_DEDUPE_WINDOW,
+        )
+        .limit(1)
+    )
+    if recent is not None:
+        return None
     signal = UnmetNeedSignal(
         created_at=now,
+        created_by_id=actor.id,
+        profile_key=key,
         organisation_id=actor.organisation_id,
         municipality_code=query.municipality_code,
         adults=household.adults,

@@ -132,3 +132,14 @@ def test_no_token_is_401_and_wrong_role_403(client, demo, token_for):
     assert r.status_code == 401
     r = client.get("/api/v1/vacancies", headers=token_for("personal.sara@example.org"))
     assert r.status_code == 403
+
+
+def test_repeated_identical_search_is_one_signal(client, demo, token_for, session):
+    headers = token_for(SOCIALJOUR)
+    before = _signals(session)
+    for _ in range(3):
+        r = client.get("/api/v1/vacancies?psychiatric=1&lgbtq=1", headers=headers)
+        assert r.json["results"] == [] and r.json["unmet_need_recorded"] is True
+    assert _signals(session) == before + 1
+    client.get("/api/v1/vacancies?psychiatric=1", headers=headers)
+    assert _signals(session) == before + 2
