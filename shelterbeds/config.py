@@ -54,6 +54,7 @@ class Settings:
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     login_rate_limit: str = "10 per minute"
+    activation_hours: int = 72  # life of a one-time account activation link
 
     # SMS.
     sms_backend: str = "console"
