@@ -132,10 +132,12 @@ def import_shelters(
         )
     report = ImportReport(dry_run=dry_run, rows=len(rows))
     done: dict[str, Shelter] = {}
+    seen: set[str] = set()
     for row in rows:
         slug = row.shelter["slug"]
         shelter = done.get(slug)
-        if shelter is None:
+        if slug not in seen:
+            seen.add(slug)
             old = existing[slug]
             if old is None:
                 report.shelters_created += 1
