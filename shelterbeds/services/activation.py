@@ -43,7 +43,6 @@ def issue_link(
         update(ActivationToken)
         .where(ActivationToken.user_id == user.id, ActivationToken.used_at.is_(None))
         .values(expires_at=now)
-        .execution_options(synchronize_session=False)
     )
     raw = secrets.token_urlsafe(32)
     token = ActivationToken(
@@ -79,7 +78,6 @@ def activate(session: Session, raw: str, password: str, now: datetime) -> User:
         update(ActivationToken)
         .where(ActivationToken.id == token.id, ActivationToken.used_at.is_(None))
         .values(used_at=now)
-        .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise LinkGone(GONE)
