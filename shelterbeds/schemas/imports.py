@@ -75,8 +75,8 @@ UNIT_DEFAULTS: dict[str, Any] = {
 }
 MAX_ROWS = 10_000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_TRUE = {"1", "true", "yes", "ja", "y", "j", "x"}
-_FALSE = {"0", "false", "no", "nej", "n"}
+_TRUE: set[object] = {"1", "true", "yes", "ja", "y", "j", "x"}
+_FALSE: set[object] = {"0", "false", "no", "nej", "n"}
 _BOOLEANS = {
     "accepts_women", "accepts_men", "psychiatric", "pets", "staffed_around_clock",
     "nationwide", "wheelchair_accessible", "pets_allowed",
