@@ -38,6 +38,7 @@ class Settings:
     port: int = 5000
     redis_url: str = ""
     demo_password: str = ""
+    activation_hours: int = 72  # life of a one-time account activation link
 
     # Freshness thresholds (hours): fresh < ageing < stale < unknown.
     fresh_hours: float = 2.0
@@ -54,7 +55,6 @@ class Settings:
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     login_rate_limit: str = "10 per minute"
-    activation_hours: int = 72  # life of a one-time account activation link
 
     # SMS.
     sms_backend: str = "console"
