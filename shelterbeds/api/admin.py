@@ -11,6 +11,7 @@ from ..authz import current_actor, roles_required
 from ..domain.clock import utcnow
 from ..domain.enums import Role
 from ..extensions import db
+from ..notifications.email import mail_activation
 from ..schemas.admin import (
     OrganisationIn,
     OrganisationOut,
@@ -75,13 +76,19 @@ def list_users() -> Any:
 
 
 class UserChange:
-    """An account as changed, with the activation link (once) and sessions ended."""
+    """An account as changed, with the activation link (once) and sessions ended.
+
+    Built after commit: the link is e-mailed only for an account that really exists.
+    """
 
     def __init__(self, user: Any, raw: str | None, expires: Any, ended: int = 0) -> None:
         self._user = user
         self.activation_url = activation_url(raw) if raw else None
         self.activation_expires_at = expires
         self.sessions_ended = ended
+        self.activation_emailed = bool(raw) and mail_activation(
+            current_app.config["SETTINGS"], user.email, user.locale, self.activation_url, expires
+        )
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._user, name)

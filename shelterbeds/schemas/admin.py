@@ -211,6 +211,9 @@ class UserChangeOut(UserOut):
         allow_none=True, metadata={"description": "One-time link; hand it to the user"}
     )
     activation_expires_at = fields.AwareDateTime(allow_none=True)
+    activation_emailed = fields.Boolean(
+        metadata={"description": "The link was also e-mailed (SHELTERBEDS_SMTP_URL set)"}
+    )
     sessions_ended = fields.Integer()
 
 

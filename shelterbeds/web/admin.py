@@ -14,6 +14,7 @@ from ..authz import current_actor, roles_required
 from ..domain.clock import utcnow
 from ..domain.enums import OrganisationKind, Role
 from ..extensions import db
+from ..notifications.email import mail_activation
 from ..schemas.admin import OrganisationIn, OrganisationPatch, UserIn
 from ..services import account_admin, organisations
 from ..services.access import admin_county
@@ -33,6 +34,17 @@ bp.add_app_template_filter(option_label, "option_label")
 
 def _link(raw: str) -> str:
     return current_app.config["SETTINGS"].public_url.rstrip("/") + f"/activate/{raw}"
+
+
+def _created(user: Any, raw: str, expires: Any) -> dict[str, Any]:
+    """The new link to show (once), e-mailed too when SMTP is configured; after commit."""
+    url = _link(raw)
+    return {"user": user, "url": url, "expires": expires, "emailed": _mail(user, url, expires)}
+
+
+def _mail(user: Any, url: str, expires: Any) -> bool:
+    settings = current_app.config["SETTINGS"]
+    return mail_activation(settings, user.email, user.locale, url, expires)
 
 
 def _valid() -> timedelta:
@@ -151,7 +163,7 @@ def admin_create_user() -> Any:
             db.session, current_actor(), data, utcnow(), _valid()
         )
         db.session.commit()
-        return _users_page({}, {}, created={"user": user, "url": _link(raw), "expires": expires})
+        return _users_page({}, {}, created=_created(user, raw, expires))
 
     data = form_input(USER_FIELDS)
     return submit(UserIn(unknown=EXCLUDE), data, action, lambda e: _users_page(request.form, e))
@@ -176,7 +188,7 @@ def admin_user_action(user_id: int) -> Any:
     )
     db.session.commit()
     if raw:
-        return _users_page({}, {}, created={"user": user, "url": _link(raw), "expires": expires})
+        return _users_page({}, {}, created=_created(user, raw, expires))
     if "active" in change:
         flash(_("%(email)s is now %(state)s.", email=user.email,
                 state=_("active") if user.active else _("disabled")), "success")  # fmt: skip

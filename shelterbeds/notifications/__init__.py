@@ -1,0 +1,1 @@
+"""SMS: outbox, message templates and senders (the only place that imports twilio)."""
