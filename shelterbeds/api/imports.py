@@ -55,7 +55,7 @@ def import_shelters(args: dict[str, Any]) -> Any:
     report = shelter_io.import_shelters(
         db.session,
         current_actor(),
-        rows,  # type: ignore[arg-type]
+        rows,
         [p.as_dict() for p in problems],
         utcnow(),
         dry_run=args["dry_run"],

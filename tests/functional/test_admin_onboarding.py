@@ -489,3 +489,23 @@ def test_county_admin_manages_only_their_county(client, demo, token_for, session
     )
     assert r.status_code == 201, r.json
     assert session.scalar(select(User).where(User.email == "sthlm@example.org")) is None
+
+
+def test_admin_endpoints_are_in_the_openapi_document(client):
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    expected = {
+        "/api/v1/organisations": {"get", "post"},
+        "/api/v1/organisations/{org_id}": {"patch"},
+        "/api/v1/shelters": {"get", "post"},
+        "/api/v1/shelters/{shelter_id}": {"get", "patch"},
+        "/api/v1/shelters/{shelter_id}/units": {"get", "post"},
+        "/api/v1/shelters/{shelter_id}/units/{unit_id}": {"patch"},
+        "/api/v1/users": {"get", "post"},
+        "/api/v1/users/{user_id}": {"patch"},
+        "/api/v1/tokens": {"get"},
+        "/api/v1/tokens/{token_id}": {"delete"},
+        "/api/v1/imports/shelters": {"post"},
+        "/api/v1/exports/shelters": {"get"},
+    }
+    for path, methods in expected.items():
+        assert methods <= set(paths[path]), (path, set(paths[path]))
