@@ -33,6 +33,9 @@ class Settings:
     port: int = 5000
     redis_url: str = ""
     demo_password: str = ""
+    activation_hours: int = 72  # life of a one-time account activation link
+    smtp_url: str = ""  # e-mail activation links when set (smtps://, smtp://, smtp+plain://)
+    smtp_from: str = "shelterbeds@localhost"
 
     # Freshness thresholds (hours): fresh < ageing < stale < unknown.
     fresh_hours: float = 2.0

@@ -39,14 +39,18 @@ def make_blueprint(name: str, description: str) -> Blueprint:
 
 
 def register_api(app: Flask) -> None:
-    from . import shelters, vacancies
+    from . import admin, imports, shelter_admin, shelters, vacancies
 
     api.init_app(app)
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "shelterbeds API token"}
     )
     api.spec.options["security"] = [{"bearer": []}]
-    for module in (shelters, vacancies):
+    app.config["API_FILE_ENDPOINTS"] = (
+        *app.config.get("API_FILE_ENDPOINTS", ()),
+        *imports.FILE_ENDPOINTS,
+    )
+    for module in (shelters, vacancies, admin, shelter_admin, imports):
         api.register_blueprint(module.blp)
 
     @app.get("/api/v1/docs")

@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models, one module per aggregate; importing this registers them all."""
 
 from ..db import Base
+from .admin import ActivationToken, ShelterProfileChange
 from .geo import County, Municipality
 from .organisations import Organisation, organisation_municipalities
 from .people import ApiToken, User, UserSession
@@ -8,6 +9,8 @@ from .shelters import Shelter, Unit, UnitStatusChange
 from .signals import UnmetNeedSignal
 
 __all__ = [
+    "ActivationToken",
+    "ShelterProfileChange",
     "ApiToken",
     "Base",
     "County",

@@ -19,3 +19,37 @@ def require_shelter_staff_of(actor: User, shelter_id: int) -> None:
         return
     if actor.role is not Role.SHELTER_STAFF or actor.shelter_id != shelter_id:
         raise Forbidden("Only this shelter's own staff may change it.")
+
+
+def admin_county(actor: User) -> str | None:
+    """The county an administrator may manage, or None for a national administrator.
+
+    An admin without an organisation is national; an admin who belongs to an organisation
+    (a county organisation, e.g. Länsstyrelsen) manages only that organisation's county.
+    """
+    require_role(actor, Role.ADMIN)
+    if actor.organisation is None:
+        return None
+    return actor.organisation.county_code or ""  # no county: manages nothing
+
+
+def admin_sees(actor: User, county_code: str | None) -> bool:
+    """Whether this administrator may manage something in `county_code` (None: national)."""
+    scope = admin_county(actor)
+    return scope is None or (county_code is not None and county_code == scope)
+
+
+def require_admin_in(actor: User, county_code: str | None, what: str = "this") -> None:
+    """Raise Forbidden when a county administrator reaches outside their county."""
+    if not admin_sees(actor, county_code):
+        raise Forbidden(f"You administer county {admin_county(actor)} only: {what} is outside it.")
+
+
+def require_profile_editor(actor: User, shelter_id: int, county_code: str) -> bool:
+    """Admins of the shelter's county, or its own staff; return True for an admin."""
+    if actor.role is Role.ADMIN:
+        require_admin_in(actor, county_code, "this shelter")
+        return True
+    if actor.role is Role.SHELTER_STAFF and actor.shelter_id == shelter_id:
+        return False
+    raise Forbidden("Only this shelter's own staff or an administrator may change its profile.")
