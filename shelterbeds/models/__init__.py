@@ -2,6 +2,7 @@
 
 from ..db import Base
 from .geo import County, Municipality
+from .notifications import OutboxMessage, OutboxStatus, ProcessedInboundSms, SmsOptOut, Subscription
 from .organisations import Organisation, organisation_municipalities
 from .people import ApiToken, User, UserSession
 from .shelters import Shelter, Unit, UnitStatusChange
@@ -13,6 +14,11 @@ __all__ = [
     "County",
     "Municipality",
     "Organisation",
+    "OutboxMessage",
+    "OutboxStatus",
+    "ProcessedInboundSms",
+    "SmsOptOut",
+    "Subscription",
     "Shelter",
     "Unit",
     "UnitStatusChange",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..domain.enums import Role
-from ..domain.errors import Forbidden
+from ..domain.errors import Forbidden, NotFound
 from ..models import User
 
 
@@ -19,3 +19,9 @@ def require_shelter_staff_of(actor: User, shelter_id: int) -> None:
         return
     if actor.role is not Role.SHELTER_STAFF or actor.shelter_id != shelter_id:
         raise Forbidden("Only this shelter's own staff may change it.")
+
+
+def require_same_organisation(actor: User, organisation_id: int | None, what: str) -> None:
+    """Tenant rule: only your own organisation's rows; others' look like they do not exist."""
+    if actor.organisation_id is None or actor.organisation_id != organisation_id:
+        raise NotFound(f"{what} does not exist.")

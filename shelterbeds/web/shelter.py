@@ -14,6 +14,7 @@ from ..domain.enums import ChangeSource, Role, UnitStatus
 from ..domain.freshness import describe_freshness
 from ..extensions import db
 from ..formatting import label
+from ..notifications.outbox import opted_out
 from ..schemas.shelters import UnitStatusIn
 from ..services import units
 from . import bp
@@ -28,8 +29,14 @@ def shelter_page() -> Any:
     thresholds = current_app.config["SETTINGS"].freshness_thresholds()
     freshness = describe_freshness(shelter.confirmed_at, utcnow(), thresholds)
     active_units = [u for u in shelter.units if u.retired_at is None]
+    # A shelter whose on-call phone replied STOP silently stops getting requests: say so.
+    phones = [*(shelter.on_call_phones or []), *([actor.phone] if actor.phone else [])]
     return render_template(
-        "web/shelter.html", shelter=shelter, units=active_units, freshness=freshness
+        "web/shelter.html",
+        shelter=shelter,
+        units=active_units,
+        freshness=freshness,
+        opted_out=sorted(opted_out(db.session, phones)),
     )
 
 
