@@ -383,6 +383,8 @@ def reconcile_unknown(
         ).all()
     resolved = 0
     for message_id, token, to, body, started, attempts, status in rows:
+        if token is None or started is None:
+            continue  # not possible for a claimed row; guards the types
         claim = Claimed(message_id, token, to, body, None, attempts)
         try:
             sid = sender.find_sent(to, body, started - timedelta(minutes=1))
