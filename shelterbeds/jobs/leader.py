@@ -78,7 +78,8 @@ class PostgresLeaderLock:
 class FileLeaderLock:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.lock = FileLock(str(path))
+        # Not thread-local: the leadership check runs in a scheduler worker thread.
+        self.lock = FileLock(str(path), thread_local=False)
 
     def try_acquire(self) -> bool:
         try:

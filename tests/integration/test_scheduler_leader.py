@@ -107,6 +107,7 @@ def test_one_leader_runs_jobs_and_the_other_takes_over(database_url, committed_e
         assert _wait(lambda: _status(committed_engine, first) is OutboxStatus.SENT, 20)
         assert "first" in "".join(leader.lines) and "first" not in "".join(follower.lines)
 
+        assert not leader.said("leadership lost"), leader.lines
         leader.stop()
         killed_at = time.monotonic()
         assert _wait(lambda: follower.said("leader acquired"), TAKEOVER_LIMIT), follower.lines
@@ -114,6 +115,8 @@ def test_one_leader_runs_jobs_and_the_other_takes_over(database_url, committed_e
         second = _queue_sms(committed_engine, "second")
         assert _wait(lambda: _status(committed_engine, second) is OutboxStatus.SENT, 20)
         assert "second" in "".join(follower.lines)
+        time.sleep(3)  # a few leadership checks later it still leads
+        assert not follower.said("leadership lost"), follower.lines
     finally:
         a.stop()
         b.stop()

@@ -120,3 +120,22 @@ def test_stale_nudge_fires_once_a_day_at_0800_local_across_dst(days, expected_ut
 def test_job_table_has_the_outbox_sweep():
     ids = [j.id for j in job_table(Settings(stale_nudge_times="08:00,19:00"))]
     assert ids == ["send_outbox", "nudge_stale_shelters@08:00", "nudge_stale_shelters@19:00"]
+
+
+def test_file_leader_lock_is_exclusive_and_held_across_threads(tmp_path):
+    import threading
+
+    from shelterbeds.jobs.leader import FileLeaderLock
+
+    a, b = FileLeaderLock(tmp_path / "db.lock"), FileLeaderLock(tmp_path / "db.lock")
+    assert a.try_acquire()
+    assert not b.try_acquire()
+    seen: list[bool] = []
+    # The scheduler checks leadership from a worker thread.
+    t = threading.Thread(target=lambda: seen.append(a.still_held()))
+    t.start()
+    t.join()
+    assert seen == [True]
+    a.release()
+    assert b.try_acquire()
+    b.release()
