@@ -149,6 +149,8 @@ def validate(settings: Settings) -> Settings:
             missing += [
                 n for n in ("twilio_account_sid", "twilio_auth_token") if not getattr(settings, n)
             ]
+            if not (settings.twilio_from or settings.twilio_messaging_service_sid):
+                missing.append("twilio_from")
         if missing:
             raise ConfigError("missing in production: " + ", ".join(_env_name(n) for n in missing))
     elif not settings.secret_key:

@@ -179,3 +179,19 @@ def demo_now():
     from shelterbeds.domain.clock import utcnow
 
     return utcnow()
+
+
+def test_status_callback_with_attempt_marker_resolves_an_unknown_send(client, session, demo):
+    row = outbox.enqueue(session, kind="test", to="+46701234501", body="hej", now=demo_now())
+    row.status, row.attempt_token, row.attempts = OutboxStatus.UNKNOWN, "a" * 32, 1
+    session.commit()
+    path = f"/twilio/status?o={row.id}&t={'a' * 32}"
+    form = {"MessageSid": "SMmarker", "MessageStatus": "sent"}
+    assert _post(client, path, form).status_code == 204
+    wrong = f"/twilio/status?o={row.id}&t={'b' * 32}"
+    assert (
+        _post(client, wrong, {"MessageSid": "SMother", "MessageStatus": "sent"}).status_code == 204
+    )
+    session.expire_all()
+    got = session.get(OutboxMessage, row.id)
+    assert got.status is OutboxStatus.SENT and got.provider_id == "SMmarker"

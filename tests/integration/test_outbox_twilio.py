@@ -227,3 +227,23 @@ def test_claim_is_exclusive(session, clock):
         session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == message_id))
         is OutboxStatus.SENDING
     )
+
+
+def test_messaging_service_and_validity_period_are_passed(session, clock, twilio_settings):
+    settings = twilio_settings.with_overrides(
+        {"twilio_from": "", "twilio_messaging_service_sid": "MG" + "1" * 32}
+    )
+    http = FakeTwilioHttp(clock, ["ok"])
+    outbox.enqueue(
+        session, kind="t", to=PHONE, body="brådskande", now=clock(), validity_seconds=900
+    )
+    session.commit()
+    _run(_sender(settings, http), clock)
+    post = http.posts[0]
+    assert post["MessagingServiceSid"] == "MG" + "1" * 32 and "From" not in post
+    assert str(post["ValidityPeriod"]) == "900"
+
+
+def test_twilio_sender_needs_a_from_number(twilio_settings):
+    with pytest.raises(ValueError):
+        TwilioSender.from_settings(twilio_settings.with_overrides({"twilio_from": ""}))
