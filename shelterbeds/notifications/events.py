@@ -11,14 +11,21 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..domain.clock import local
-from ..models import Organisation, OutboxMessage, Shelter
+from ..models import Organisation, OutboxMessage, Shelter, User
 from . import messages, outbox
 
 # Time-critical alerts are worthless late: Twilio drops them if undelivered by then.
 URGENT_VALIDITY_SECONDS = 900
+
+
+def locale_for_phone(session: Session, phone: str) -> str:
+    """English if the number is a user's who chose English; Swedish otherwise."""
+    locale = session.scalar(select(User.locale).where(User.phone == phone))
+    return "en" if locale == "en" else "sv"
 
 
 def queue_new_request(
@@ -30,12 +37,16 @@ def queue_new_request(
     hold_minutes: int = 60,
     validity_seconds: int | None = URGENT_VALIDITY_SECONDS,
 ) -> list[OutboxMessage]:
-    """Tell the shelter's on-call phones about a new placement request (Swedish)."""
-    body = messages.render(
-        "new_request", "sv", code=request_code, shelter=shelter.name, minutes=hold_minutes
-    )
+    """Tell the shelter's on-call phones about a new placement request."""
     queued = []
     for phone in dict.fromkeys(shelter.on_call_phones or []):
+        body = messages.render(
+            "new_request",
+            locale_for_phone(session, phone),
+            code=request_code,
+            shelter=shelter.name,
+            minutes=hold_minutes,
+        )
         row = outbox.enqueue(
             session,
             kind="new_request",
@@ -101,9 +112,10 @@ def queue_hold_half_passed(
 ) -> list[OutboxMessage]:
     """Remind the shelter's on-call phones when half the hold has passed unanswered."""
     expires = local(hold_expires_at).strftime("%H:%M")
-    body = messages.render("hold_half_passed", "sv", code=request_code, expires=expires)
     queued = []
     for phone in dict.fromkeys(shelter.on_call_phones or []):
+        locale = locale_for_phone(session, phone)
+        body = messages.render("hold_half_passed", locale, code=request_code, expires=expires)
         row = outbox.enqueue(
             session,
             kind="hold_half_passed",

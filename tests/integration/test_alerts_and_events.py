@@ -173,3 +173,12 @@ def test_decided_expired_half_and_review(session, demo):
     assert "P-1" in review.body and "2026-12-07" in review.body
     for row in (decided, expired, half[0], review):
         assert len(row.body) <= 160
+
+
+def test_on_call_phone_of_an_english_user_gets_english(session, demo):
+    shelter = session.scalar(select(Shelter).where(Shelter.slug == "sara-huset"))
+    staff = _user(session, SARA_STAFF)
+    staff.phone, staff.locale = shelter.on_call_phones[0], "en"
+    session.flush()
+    [row] = events.queue_new_request(session, shelter=shelter, request_code="R-EN", now=NOON)
+    assert row.body.startswith("New placement request R-EN")
