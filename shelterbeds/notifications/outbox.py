@@ -53,8 +53,9 @@ from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from ..db import is_sqlite
-from ..models import OutboxMessage, OutboxStatus, SmsOptOut
+from ..models import OutboxMessage, OutboxStatus
 from . import messages
+from .optouts import is_opted_out, record_opt_out
 from .phones import mask
 from .senders import (
     OPTED_OUT_CODE,
@@ -73,17 +74,6 @@ log = logging.getLogger("shelterbeds.sms")
 SessionFactory = Callable[[], Session]
 SESSION_INFO_KEY = "outbox_queued_ids"
 COMMITTED_KEY = "outbox_committed_ids"
-FINAL = (OutboxStatus.DELIVERED, OutboxStatus.FAILED, OutboxStatus.UNDELIVERABLE)
-# Forward-only order for status callbacks (equal rank: no move).
-RANK = {
-    OutboxStatus.QUEUED: 0,
-    OutboxStatus.SENDING: 1,
-    OutboxStatus.UNKNOWN: 1,
-    OutboxStatus.SENT: 2,
-    OutboxStatus.DELIVERED: 3,
-    OutboxStatus.FAILED: 3,
-    OutboxStatus.UNDELIVERABLE: 3,
-}
 
 
 @dataclass(frozen=True)
@@ -160,33 +150,6 @@ def _forget_rolled_back(session: Session, previous: SessionTransaction) -> None:
 def take_committed(session: Session) -> list[int]:
     """The ids queued and committed by this session since the last call (for sending now)."""
     return list(session.info.pop(COMMITTED_KEY, None) or [])
-
-
-def is_opted_out(session: Session, phone: str) -> bool:
-    return session.get(SmsOptOut, phone) is not None
-
-
-def opted_out(session: Session, phones: Iterable[str]) -> set[str]:
-    """Which of these numbers have opted out (for showing it in the UI)."""
-    phones = list(phones)
-    if not phones:
-        return set()
-    return set(session.scalars(select(SmsOptOut.phone).where(SmsOptOut.phone.in_(phones))))
-
-
-def record_opt_out(session: Session, phone: str, now: datetime, source: str) -> None:
-    if session.get(SmsOptOut, phone) is None:
-        session.add(SmsOptOut(phone=phone, opted_out_at=now, source=source))
-        session.flush()
-
-
-def remove_opt_out(session: Session, phone: str) -> bool:
-    row = session.get(SmsOptOut, phone)
-    if row is None:
-        return False
-    session.delete(row)
-    session.flush()
-    return True
 
 
 def status_callback_url(message_id: int, token: str) -> str:
@@ -416,52 +379,3 @@ def reconcile_unknown(
             )
             resolved += hit.rowcount  # type: ignore[attr-defined]
     return resolved
-
-
-# Twilio MessageStatus values -> ours (statuses before "sent" do not move anything).
-_CALLBACK_STATUS = {
-    "sent": OutboxStatus.SENT,
-    "delivered": OutboxStatus.DELIVERED,
-    "undelivered": OutboxStatus.FAILED,
-    "failed": OutboxStatus.FAILED,
-}
-
-
-def apply_status_callback(
-    session: Session,
-    *,
-    message_sid: str,
-    message_status: str,
-    error_code: str | None,
-    now: datetime,
-    outbox_id: int | None = None,
-    token: str | None = None,
-) -> OutboxMessage | None:
-    """Move a row forward on a delivery report; replays and out-of-order reports do nothing."""
-    row = session.scalar(select(OutboxMessage).where(OutboxMessage.provider_id == message_sid))
-    if row is None and outbox_id is not None and token:
-        row = session.scalar(
-            select(OutboxMessage).where(
-                OutboxMessage.id == outbox_id, OutboxMessage.attempt_token == token
-            )
-        )
-    if row is None:
-        return None
-    new = _CALLBACK_STATUS.get(message_status.lower())
-    if new is OutboxStatus.FAILED and error_code == OPTED_OUT_CODE:
-        new = OutboxStatus.UNDELIVERABLE
-        record_opt_out(session, row.to_phone, now, "provider_21610")
-    if row.provider_id is None:
-        # The callback proves the provider created it, though our attempt saw no answer.
-        row.provider_id = message_sid
-        row.sent_at = row.sent_at or now
-        if new is None and RANK[row.status] < RANK[OutboxStatus.SENT]:
-            new = OutboxStatus.SENT
-    if new is not None and RANK[new] > RANK[row.status]:
-        row.status = new
-        if new in FINAL:
-            row.finished_at = now
-            if error_code:
-                row.error_code = error_code
-    session.flush()
-    return row

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ..domain.enums import ChangeSource, Role, UnitStatus
 from ..domain.errors import DomainError
 from ..models import ProcessedInboundSms, Unit, User
-from ..notifications import messages, outbox
+from ..notifications import messages, optouts
 from ..notifications.phones import to_e164
 from . import units
 
@@ -119,10 +119,10 @@ def handle_inbound(
     locale = user.locale if user else "sv"
 
     if word in STOP_WORDS:
-        outbox.record_opt_out(session, phone, now, "keyword")
+        optouts.record_opt_out(session, phone, now, "keyword")
         reply = None if word in TWILIO_STOP_WORDS else messages.render("reply_opted_out", locale)
     elif word in START_WORDS:
-        outbox.remove_opt_out(session, phone)
+        optouts.remove_opt_out(session, phone)
         reply = messages.render("reply_opted_in", locale)
     elif user is None:
         reply = messages.render("reply_unknown_sender", "sv")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from ..domain.enums import Role
 from ..domain.errors import Invalid, NotFound
 from ..models import Shelter, Subscription, User
-from ..notifications.outbox import opted_out
+from ..notifications.optouts import opted_out
 from .access import require_role, require_same_organisation
 
 SUBSCRIBER_ROLES = (Role.SOCIAL_WORKER, Role.SHELTER_STAFF)

@@ -14,7 +14,7 @@ from ..domain.enums import ChangeSource, Role, UnitStatus
 from ..domain.freshness import describe_freshness
 from ..extensions import db
 from ..formatting import label
-from ..notifications.outbox import opted_out
+from ..notifications.optouts import opted_out
 from ..schemas.shelters import UnitStatusIn
 from ..services import units
 from . import bp

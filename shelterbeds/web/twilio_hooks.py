@@ -13,7 +13,7 @@ from flask import Response, current_app, request
 from ..domain.clock import utcnow
 from ..errors import problem
 from ..extensions import csrf, db
-from ..notifications.outbox import apply_status_callback
+from ..notifications.callbacks import apply_status_callback
 from ..notifications.twilio_sender import signature_is_valid, twiml_reply
 from ..services.sms_inbound import handle_inbound
 from . import bp

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from shelterbeds.extensions import db
 from shelterbeds.models import OutboxMessage, OutboxStatus, SmsOptOut
-from shelterbeds.notifications import outbox
+from shelterbeds.notifications import callbacks, outbox
 from shelterbeds.notifications.outbox import OutboxPolicy, dispatch, reconcile_unknown
 from shelterbeds.notifications.twilio_sender import TwilioSender
 from tests.sms_helpers import ACCOUNT, AUTH_TOKEN, Clock, FakeTwilioHttp
@@ -186,7 +186,7 @@ def test_status_callbacks_only_move_forward(session, clock, twilio_settings):
     _run(_sender(twilio_settings, http), clock)
     sid = http.created[0]["sid"]
     for status in ("delivered", "sent", "queued", "failed", "delivered"):
-        outbox.apply_status_callback(
+        callbacks.apply_status_callback(
             session, message_sid=sid, message_status=status, error_code=None, now=clock()
         )
     session.commit()
@@ -199,7 +199,7 @@ def test_callback_for_an_unknown_attempt_resolves_it(session, clock, twilio_sett
     _run(_sender(twilio_settings, http), clock)
     row = _row(session, message_id)
     assert row.status is OutboxStatus.UNKNOWN
-    outbox.apply_status_callback(
+    callbacks.apply_status_callback(
         session,
         message_sid=http.created[0]["sid"],
         message_status="sent",
