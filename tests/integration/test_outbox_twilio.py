@@ -247,3 +247,21 @@ def test_messaging_service_and_validity_period_are_passed(session, clock, twilio
 def test_twilio_sender_needs_a_from_number(twilio_settings):
     with pytest.raises(ValueError):
         TwilioSender.from_settings(twilio_settings.with_overrides({"twilio_from": ""}))
+
+
+def test_row_abandoned_in_sending_by_a_dead_worker_is_reconciled(session, clock, twilio_settings):
+    http = FakeTwilioHttp(clock, ["ok"])
+    sender = _sender(twilio_settings, http)
+    message_id = _queue(session, clock)
+    claims = outbox.claim_due(session, clock())  # the worker claims, then dies
+    session.commit()
+    assert [c.id for c in claims] == [message_id]
+    _run(sender, clock)
+    assert _row(session, message_id).status is OutboxStatus.SENDING  # not yet: it may be busy
+    clock.advance(minutes=3)
+    _run(sender, clock)  # proven absent at Twilio -> queued again with backoff
+    clock.advance(minutes=5)
+    _run(sender, clock)
+    row = _row(session, message_id)
+    assert row.status is OutboxStatus.SENT and row.attempts == 2
+    assert len(http.created) == 1
