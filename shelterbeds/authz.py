@@ -15,7 +15,7 @@ from flask import current_app, g, redirect, request, session, url_for
 
 from .domain.clock import utcnow
 from .domain.enums import Role
-from .domain.errors import DomainError
+from .domain.errors import DomainError, Forbidden
 from .extensions import db
 from .models import User
 from .services import auth
@@ -72,6 +72,14 @@ def load_api_actor() -> None:
         return
     g.actor = auth.resolve_token(db.session, raw.strip(), utcnow())
     db.session.commit()
+
+
+def own_shelter_id() -> int:
+    """The shelter of the signed-in staff member (a CHECK constraint guarantees one)."""
+    shelter_id = current_actor().shelter_id
+    if shelter_id is None:
+        raise Forbidden("Your account is not linked to a shelter.")
+    return shelter_id
 
 
 def roles_required(*roles: Role) -> Callable[[F], F]:

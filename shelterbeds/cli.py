@@ -1,4 +1,4 @@
-"""The `shelterbeds` command: db, demo, users, tokens (and, with the clock, scheduler)."""
+"""The `shelterbeds` command: db, demo, users, tokens, scheduler."""
 
 from __future__ import annotations
 
@@ -125,3 +125,22 @@ def tokens_create(email: str, name: str) -> None:
     except DomainError as err:
         raise click.ClickException(err.detail) from err
     click.echo(raw)
+
+
+@main.command()
+def scheduler() -> None:
+    """Run the clock process (exactly one leader per database runs jobs)."""
+    import contextlib
+    import logging
+
+    from .extensions import db as database
+    from .jobs.runner import run
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    settings = load_settings()
+    _app()
+    with contextlib.suppress(KeyboardInterrupt):
+        run(settings, database)

@@ -60,6 +60,17 @@ class Settings:
     twilio_auth_token: str = ""
     twilio_from: str = ""
     twilio_messaging_service_sid: str = ""
+    sms_timeout_seconds: float = 10.0  # Twilio HTTP timeout; a timeout is reconciled, not resent
+    outbox_max_attempts: int = 5  # send attempts before a message is given up as failed
+    outbox_backoff_seconds: int = 30  # first retry delay; doubles each attempt
+    outbox_reconcile_after_seconds: int = 120  # wait before looking up an unknown send
+    outbox_give_up_hours: float = 6.0  # after this an unresolved message is failed
+    # Local (Europe/Stockholm) times of the stale-vacancy nudge to shelters, "HH:MM,HH:MM".
+    stale_nudge_times: str = "08:00,19:00"
+
+    # The clock process.
+    outbox_sweep_seconds: int = 5
+    leader_retry_seconds: int = 5  # a follower retries the leader lock this often
 
     # Statistics: counts below this are shown as "<3" to roles without exact access.
     small_count_threshold: int = 3
@@ -125,7 +136,10 @@ def validate(settings: Settings) -> Settings:
     if settings.env not in ("development", "production", "test"):
         raise ConfigError("SHELTERBEDS_ENV must be development or production")
     if settings.sms_backend not in ("console", "twilio", "recording"):
-        raise ConfigError("SHELTERBEDS_SMS_BACKEND must be console or twilio")
+        raise ConfigError("SHELTERBEDS_SMS_BACKEND must be console, twilio or recording")
+    _check_nudge_times(settings.stale_nudge_times)
+    if settings.outbox_max_attempts < 1:
+        raise ConfigError("SHELTERBEDS_OUTBOX_MAX_ATTEMPTS must be at least 1")
     if not (settings.fresh_hours < settings.ageing_hours < settings.stale_hours):
         raise ConfigError("freshness thresholds must grow: fresh < ageing < stale")
     if settings.is_production:
@@ -134,6 +148,8 @@ def validate(settings: Settings) -> Settings:
             missing += [
                 n for n in ("twilio_account_sid", "twilio_auth_token") if not getattr(settings, n)
             ]
+            if not (settings.twilio_from or settings.twilio_messaging_service_sid):
+                missing.append("twilio_from")
         if missing:
             raise ConfigError("missing in production: " + ", ".join(_env_name(n) for n in missing))
     instance = Path(settings.instance_dir).resolve()
@@ -152,3 +168,28 @@ def _development_secret(instance: Path) -> str:
         path.write_text(secrets.token_urlsafe(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def parse_local_times(raw: str) -> list[tuple[int, int]]:
+    """'08:00,19:00' -> [(8, 0), (19, 0)]; raise ValueError on anything else."""
+    times = []
+    for part in raw.split(","):
+        hh, sep, mm = part.strip().partition(":")
+        if not sep or not (hh.isdigit() and mm.isdigit() and len(mm) == 2):
+            raise ValueError(part)
+        hour, minute = int(hh), int(mm)
+        if not (0 <= hour < 24 and 0 <= minute < 60):
+            raise ValueError(part)
+        times.append((hour, minute))
+    return times
+
+
+def _check_nudge_times(raw: str) -> None:
+    if not raw.strip():
+        return  # empty: no stale nudges
+    try:
+        parse_local_times(raw)
+    except ValueError as exc:
+        raise ConfigError(
+            f"SHELTERBEDS_STALE_NUDGE_TIMES must look like '08:00,19:00', got {raw!r}"
+        ) from exc

@@ -86,7 +86,7 @@ class UserChange:
         self.activation_url = activation_url(raw) if raw else None
         self.activation_expires_at = expires
         self.sessions_ended = ended
-        self.activation_emailed = bool(raw) and mail_activation(
+        self.activation_emailed = self.activation_url is not None and mail_activation(
             current_app.config["SETTINGS"], user.email, user.locale, self.activation_url, expires
         )
 

@@ -1,1 +1,74 @@
-"""The clock process: scheduled jobs."""
+"""The clock process: ONE table of jobs, run by APScheduler in UTC under a single leader.
+
+Every job is a module-level function taking a `JobContext`; it is idempotent (a double run
+changes nothing), uses one transaction per unit of work, and decides from the database's
+own timestamps (a missed run catches up on the next one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from ..config import Settings, parse_local_times
+from ..domain.clock import STOCKHOLM
+from .context import JobContext
+from .nudges import nudge_stale_shelters
+from .sms import send_outbox
+
+
+@dataclass(frozen=True)
+class Job:
+    """One row of the job table: what runs, when, and with which extra arguments."""
+
+    id: str
+    func: Callable[..., Any]
+    trigger: BaseTrigger
+    args: tuple[Any, ...] = ()
+
+
+def _every(seconds: float) -> IntervalTrigger:
+    return IntervalTrigger(seconds=seconds)
+
+
+def _local(hour: int, minute: int) -> CronTrigger:
+    # A cron trigger in Europe/Stockholm fires at 08:00 local on both sides of DST.
+    return CronTrigger(hour=hour, minute=minute, timezone=STOCKHOLM)
+
+
+def job_table(settings: Settings) -> list[Job]:
+    """THE job table. Add request and placement jobs in the marked slot below."""
+    jobs = [
+        # Send queued SMS (web workers send right after commit; this retries and reconciles).
+        Job("send_outbox", send_outbox, _every(settings.outbox_sweep_seconds)),
+    ]
+    if settings.stale_nudge_times.strip():
+        for hour, minute in parse_local_times(settings.stale_nudge_times):
+            slot = f"{hour:02d}:{minute:02d}"
+            jobs.append(
+                Job(
+                    f"nudge_stale_shelters@{slot}",
+                    nudge_stale_shelters,
+                    _local(hour, minute),
+                    (slot,),
+                )
+            )
+    # ---- Slot for the placement-request jobs (added by the lead at merge) ----------------
+    # Each is a module-level function `f(ctx: JobContext) -> None` in shelterbeds/jobs/, one
+    # transaction per unit of work (`with ctx.db.transaction() as session:`), selecting by
+    # database timestamps, e.g.:
+    #   Job("expire_holds", expire_holds, _every(30)),           # pending past hold_expires_at
+    #   Job("hold_half_reminders", hold_half_reminders, _every(60)),
+    #       # -> notifications.events.queue_hold_half_passed (dedupe-keyed per request)
+    #   Job("review_reminders", review_reminders, _local(9, 0)),
+    #       # -> notifications.events.queue_review_due (dedupe-keyed per placement + date)
+    # --------------------------------------------------------------------------------------
+    return jobs
+
+
+__all__ = ["Job", "JobContext", "job_table"]

@@ -3,6 +3,7 @@
 from ..db import Base
 from .admin import ActivationToken, ShelterProfileChange
 from .geo import County, Municipality
+from .notifications import OutboxMessage, OutboxStatus, ProcessedInboundSms, SmsOptOut, Subscription
 from .organisations import Organisation, organisation_municipalities
 from .people import ApiToken, User, UserSession
 from .shelters import Shelter, Unit, UnitStatusChange
@@ -16,6 +17,11 @@ __all__ = [
     "County",
     "Municipality",
     "Organisation",
+    "OutboxMessage",
+    "OutboxStatus",
+    "ProcessedInboundSms",
+    "SmsOptOut",
+    "Subscription",
     "Shelter",
     "Unit",
     "UnitStatusChange",

@@ -1,1 +1,4 @@
-"""SMS: outbox, message templates and senders (the only place that imports twilio)."""
+"""SMS notifications: the outbox, message templates, senders and request-event entry points.
+
+`twilio` is imported only in `twilio_sender.py`; everything else talks to a `SmsSender`.
+"""

@@ -1,34 +1,24 @@
-"""Phone numbers: parsed with `phonenumbers`, Swedish national format accepted, stored E.164."""
+"""A phone number field: E.164 or Swedish national format in, E.164 out."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import phonenumbers
 from marshmallow import ValidationError, fields
 
-PHONE_HELP = "Use a phone number such as 070-123 45 67 or +46 70 123 45 67."
-
-
-def normalise_phone(raw: str) -> str:
-    """'070-123 45 67' -> '+46701234567'; raise ValueError if it is not a valid number."""
-    try:
-        number = phonenumbers.parse(raw.strip(), "SE")
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError(PHONE_HELP) from exc
-    if not phonenumbers.is_valid_number(number):
-        raise ValueError(PHONE_HELP)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+from ..notifications.phones import to_e164
 
 
 class Phone(fields.String):
-    """A phone number field that loads as E.164."""
+    """'070-123 45 67' -> '+46701234567'; anything that is not a valid number is rejected."""
 
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if len(text) > 30:
-            raise ValidationError(PHONE_HELP)
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        if len(raw) > 32:
+            raise ValidationError("Too long for a phone number.")
         try:
-            return normalise_phone(text)
+            return to_e164(raw)
         except ValueError as exc:
-            raise ValidationError(str(exc)) from exc
+            raise ValidationError(
+                "Not a valid phone number: use +46701234567 or 070-123 45 67."
+            ) from exc

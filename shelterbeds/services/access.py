@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..domain.enums import Role
-from ..domain.errors import Forbidden
+from ..domain.errors import Forbidden, NotFound
 from ..models import User
 
 
@@ -53,3 +53,9 @@ def require_profile_editor(actor: User, shelter_id: int, county_code: str) -> bo
     if actor.role is Role.SHELTER_STAFF and actor.shelter_id == shelter_id:
         return False
     raise Forbidden("Only this shelter's own staff or an administrator may change its profile.")
+
+
+def require_same_organisation(actor: User, organisation_id: int | None, what: str) -> None:
+    """Tenant rule: only your own organisation's rows; others' look like they do not exist."""
+    if actor.organisation_id is None or actor.organisation_id != organisation_id:
+        raise NotFound(f"{what} does not exist.")

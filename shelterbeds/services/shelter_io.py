@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -48,7 +49,7 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _check(
-    session: Session, actor: User, rows: list[ImportRow]
+    session: Session, actor: User, rows: Sequence[ImportRow]
 ) -> tuple[list[dict[str, Any]], dict[str, Shelter | None]]:
     """Every problem the database would find, by row and column; the existing shelters."""
     problems: list[dict[str, Any]] = []
@@ -110,7 +111,7 @@ def _unit(session: Session, shelter: Shelter | None, label: str) -> Unit | None:
 def import_shelters(
     session: Session,
     actor: User,
-    rows: list[ImportRow],
+    rows: Sequence[ImportRow],
     shape_problems: list[dict[str, Any]],
     now: datetime,
     *,

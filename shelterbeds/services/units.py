@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from ..domain.enums import ChangeSource, UnitStatus
 from ..domain.errors import Conflict, Invalid, NotFound
 from ..models import Shelter, Unit, UnitStatusChange, User
+from . import alerts
 from .access import require_shelter_staff_of
 
 # Staff set these directly; `held` belongs to placement requests.
@@ -71,6 +72,8 @@ def transition_unit(
     )
     unit.shelter.confirmed_at = now
     session.flush()
+    if new is UnitStatus.FREE:
+        alerts.unit_became_free(session, unit, now)
 
 
 def set_unit_status(

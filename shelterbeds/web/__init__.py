@@ -16,4 +16,16 @@ def _load_actor_for_pages() -> None:
 
 bp.before_app_request(_load_actor_for_pages)
 
-from . import activate, admin, admin_shelters, auth, health, profile, search, shelter  # noqa: E402,F401  (register routes)
+from . import (  # noqa: E402,F401  (register routes)
+    activate,
+    admin,
+    admin_shelters,
+    auth,
+    health,
+    profile,
+    search,
+    shelter,
+    sms,
+    subscriptions,
+    twilio_hooks,
+)

@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE
 
@@ -27,8 +26,6 @@ USER_FIELDS = ("email", "role", "organisation", "shelter", "phone", "locale")
 
 
 bp.add_app_template_filter(option, "policy_option")
-# main's formatting.register adds this global too; registering it twice is harmless.
-bp.add_app_template_global(get_locale, "get_locale")
 bp.add_app_template_filter(option_label, "option_label")
 
 

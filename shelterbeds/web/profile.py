@@ -8,7 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE
 
-from ..authz import current_actor, roles_required
+from ..authz import current_actor, own_shelter_id, roles_required
 from ..domain.clock import utcnow
 from ..domain.enums import Role
 from ..extensions import db
@@ -35,7 +35,7 @@ def _page(shelter: Any, values: Any, errors: dict[str, Any]) -> str:
 def profile_page() -> Any:
     """The profile form and its history."""
     actor = current_actor()
-    shelter = shelter_admin.get_shelter_for(db.session, actor, actor.shelter_id)
+    shelter = shelter_admin.get_shelter_for(db.session, actor, own_shelter_id())
     return _page(shelter, form_values(shelter, PROFILE_FORM), {})
 
 
@@ -44,7 +44,7 @@ def profile_page() -> Any:
 def profile_save() -> Any:
     """Save the profile; search applies it at once. Warn what it means for current stays."""
     actor = current_actor()
-    shelter = shelter_admin.get_shelter_for(db.session, actor, actor.shelter_id)
+    shelter = shelter_admin.get_shelter_for(db.session, actor, own_shelter_id())
 
     def action(data: dict[str, Any]) -> Any:
         _s, warnings = shelter_admin.update_shelter(db.session, actor, shelter.id, data, utcnow())

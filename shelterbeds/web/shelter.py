@@ -8,36 +8,35 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, ValidationError
 
-from ..authz import current_actor, roles_required
+from ..authz import current_actor, own_shelter_id, roles_required
 from ..domain.clock import utcnow
 from ..domain.enums import ChangeSource, Role, UnitStatus
-from ..domain.errors import Forbidden
 from ..domain.freshness import describe_freshness
 from ..extensions import db
 from ..formatting import label
+from ..notifications.optouts import opted_out
 from ..schemas.shelters import UnitStatusIn
 from ..services import units
 from . import bp
-
-
-def _own_shelter_id() -> int:
-    """Staff accounts always have a shelter (a CHECK constraint guarantees it)."""
-    shelter_id = current_actor().shelter_id
-    if shelter_id is None:
-        raise Forbidden("Your account is not linked to a shelter.")
-    return shelter_id
 
 
 @bp.get("/shelter")
 @roles_required(Role.SHELTER_STAFF)
 def shelter_page() -> Any:
     """The staff member's own shelter."""
-    shelter = units.get_shelter(db.session, _own_shelter_id())
+    actor = current_actor()
+    shelter = units.get_shelter(db.session, own_shelter_id())
     thresholds = current_app.config["SETTINGS"].freshness_thresholds()
     freshness = describe_freshness(shelter.confirmed_at, utcnow(), thresholds)
     active_units = [u for u in shelter.units if u.retired_at is None]
+    # A shelter whose on-call phone replied STOP silently stops getting requests: say so.
+    phones = [*(shelter.on_call_phones or []), *([actor.phone] if actor.phone else [])]
     return render_template(
-        "web/shelter.html", shelter=shelter, units=active_units, freshness=freshness
+        "web/shelter.html",
+        shelter=shelter,
+        units=active_units,
+        freshness=freshness,
+        opted_out=sorted(opted_out(db.session, phones)),
     )
 
 
@@ -68,7 +67,7 @@ def shelter_set_status(unit_id: int) -> Any:
 @bp.post("/shelter/confirm")
 @roles_required(Role.SHELTER_STAFF)
 def shelter_confirm() -> Any:
-    units.confirm_shelter(db.session, current_actor(), _own_shelter_id(), utcnow())
+    units.confirm_shelter(db.session, current_actor(), own_shelter_id(), utcnow())
     db.session.commit()
     flash(_("Thank you: the vacancies are confirmed as correct."), "success")
     return redirect(url_for("web.shelter_page"))

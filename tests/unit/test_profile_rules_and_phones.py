@@ -6,8 +6,8 @@ import pytest
 
 from shelterbeds.domain.enums import LgbtqPolicy, SubstancePolicy
 from shelterbeds.domain.profile import narrowed
+from shelterbeds.notifications.phones import to_e164 as normalise_phone
 from shelterbeds.schemas.imports import parse_rows
-from shelterbeds.schemas.phones import normalise_phone
 
 BEFORE = {
     "accepts_women": True,

@@ -1,0 +1,156 @@
+"""Entry points that queue the SMS for request and placement events; they take plain values.
+
+The request services call these inside their own transaction, so the SMS is queued if and
+only if the event commits. Each renders a `templates/sms/*.txt` message (no address, no
+client data: a short code and a link) and writes outbox rows; the web layer sends them
+right after the commit and the clock retries. Numbers that opted out are skipped at send
+time (marked undeliverable), so callers need not check.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..domain.clock import local
+from ..models import Organisation, OutboxMessage, Shelter, User
+from . import messages, outbox
+
+# Time-critical alerts are worthless late: Twilio drops them if undelivered by then.
+URGENT_VALIDITY_SECONDS = 900
+
+
+def locale_for_phone(session: Session, phone: str) -> str:
+    """English if the number is a user's who chose English; Swedish otherwise."""
+    locale = session.scalar(select(User.locale).where(User.phone == phone))
+    return "en" if locale == "en" else "sv"
+
+
+def queue_new_request(
+    session: Session,
+    *,
+    shelter: Shelter,
+    request_code: str,
+    now: datetime,
+    hold_minutes: int = 60,
+    validity_seconds: int | None = URGENT_VALIDITY_SECONDS,
+) -> list[OutboxMessage]:
+    """Tell the shelter's on-call phones about a new placement request."""
+    queued = []
+    for phone in dict.fromkeys(shelter.on_call_phones or []):
+        body = messages.render(
+            "new_request",
+            locale_for_phone(session, phone),
+            code=request_code,
+            shelter=shelter.name,
+            minutes=hold_minutes,
+        )
+        row = outbox.enqueue(
+            session,
+            kind="new_request",
+            to=phone,
+            body=body,
+            now=now,
+            validity_seconds=validity_seconds,
+            dedupe_key=f"new_request:{request_code}:{phone}",
+        )
+        if row is not None:
+            queued.append(row)
+    return queued
+
+
+def queue_request_decided(
+    session: Session,
+    *,
+    phone: str,
+    locale: str | None,
+    request_code: str,
+    outcome: str,
+    now: datetime,
+    validity_seconds: int | None = URGENT_VALIDITY_SECONDS,
+) -> OutboxMessage | None:
+    """Tell the requester's callback phone that the request was accepted or declined."""
+    if outcome not in ("accepted", "declined"):
+        raise ValueError(f"outcome must be accepted or declined, not {outcome!r}")
+    body = messages.render("request_decided", locale, code=request_code, outcome=outcome)
+    return outbox.enqueue(
+        session,
+        kind="request_decided",
+        to=phone,
+        body=body,
+        now=now,
+        validity_seconds=validity_seconds,
+        dedupe_key=f"request_decided:{request_code}",
+    )
+
+
+def queue_request_expired(
+    session: Session, *, phone: str, locale: str | None, request_code: str, now: datetime
+) -> OutboxMessage | None:
+    """Tell the requester's callback phone that the hold ran out unanswered."""
+    body = messages.render("request_expired", locale, code=request_code)
+    return outbox.enqueue(
+        session,
+        kind="request_expired",
+        to=phone,
+        body=body,
+        now=now,
+        validity_seconds=URGENT_VALIDITY_SECONDS,
+        dedupe_key=f"request_expired:{request_code}",
+    )
+
+
+def queue_hold_half_passed(
+    session: Session,
+    *,
+    shelter: Shelter,
+    request_code: str,
+    hold_expires_at: datetime,
+    now: datetime,
+) -> list[OutboxMessage]:
+    """Remind the shelter's on-call phones when half the hold has passed unanswered."""
+    expires = local(hold_expires_at).strftime("%H:%M")
+    queued = []
+    for phone in dict.fromkeys(shelter.on_call_phones or []):
+        locale = locale_for_phone(session, phone)
+        body = messages.render("hold_half_passed", locale, code=request_code, expires=expires)
+        row = outbox.enqueue(
+            session,
+            kind="hold_half_passed",
+            to=phone,
+            body=body,
+            now=now,
+            validity_seconds=URGENT_VALIDITY_SECONDS,
+            dedupe_key=f"hold_half_passed:{request_code}:{phone}",
+        )
+        if row is not None:
+            queued.append(row)
+    return queued
+
+
+def queue_review_due(
+    session: Session,
+    *,
+    organisation: Organisation,
+    placement_code: str,
+    due_date: date,
+    now: datetime,
+) -> OutboxMessage | None:
+    """Remind the placing organisation's phone that a placement review is due.
+
+    One per placement and due date, so a reminder job may run as often as it likes.
+    None if the organisation has no phone or was already reminded.
+    """
+    if not organisation.phone:
+        return None
+    body = messages.render("review_due", "sv", code=placement_code, due=due_date.isoformat())
+    return outbox.enqueue(
+        session,
+        kind="review_due",
+        to=organisation.phone,
+        body=body,
+        now=now,
+        dedupe_key=f"review_due:{placement_code}:{due_date.isoformat()}",
+    )
