@@ -422,3 +422,27 @@ def test_reads_and_changes_are_audited(client, token_for, held, session):
     before = _count(session, AuditEvent)
     assert client.get(f"/api/v1/requests/{rid}", headers=token_for(KARLSKOGA_SW)).status_code == 404
     assert _count(session, AuditEvent) == before
+
+
+def test_demo_reset_clears_requests_and_placements(client, token_for, held, session):
+    from shelterbeds.services.demo import load_demo
+    from tests.conftest import DEMO_PASSWORD
+
+    r = client.post(f"/api/v1/requests/{held['id']}/accept", headers=token_for(STAFF_OREBRO))
+    assert r.status_code == 200
+    sara = _unit(session, "sara-huset", "Lägenhet 3")
+    r = client.post(
+        "/api/v1/requests", json=_body(sara.id, case_ref="SJ-3"), headers=token_for(SOCIALJOUR)
+    )
+    assert r.status_code == 201
+    load_demo(session, utcnow(), password=DEMO_PASSWORD, reset=True)
+    session.commit()
+    assert _count(session, PlacementRequest) == 0
+    assert _count(session, Placement) == 0
+    free = session.scalars(
+        select(Unit.label).join(Shelter).where(Unit.status == "free").order_by(Unit.id)
+    ).all()
+    assert sorted(free) == sorted(
+        ["Rum 1", "Rum 2", "Lägenhet 1", "Lägenhet 2", "Lägenhet 3", "Rum 1"]
+    )
+    assert _count(session, AuditEvent) > 0  # the audit log is never cleared
