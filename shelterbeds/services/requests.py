@@ -14,16 +14,14 @@ import json
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from ..domain.enums import ChangeSource, MatchReason, Role, UnitStatus
+from ..domain.enums import ChangeSource, Role, UnitStatus
 from ..domain.errors import Conflict, Invalid, NotFound
 from ..domain.freshness import FreshnessThresholds
-from ..domain.matching import Household, Needs, shelter_fit, unit_fit
+from ..domain.matching import Household, Needs
 from ..domain.requests import (
     SUITABILITY_REASONS,
     DeclineReason,
@@ -33,7 +31,7 @@ from ..domain.requests import (
     first_review,
     hold_expired,
 )
-from ..models import IdempotencyKey, Municipality, Placement, PlacementRequest, Unit, User
+from ..models import Municipality, Placement, PlacementRequest, User
 from . import audit
 from .access import (
     require_case_visible,
@@ -41,28 +39,14 @@ from .access import (
     require_requesting_org,
     require_role,
 )
+from .idempotency import claim_key
+from .placement_fit import alternatives, check_fit
 from .units import get_unit, transition_unit
-from .vacancies import VacancyQuery, record_unmet_need, search_vacancies
+from .vacancies import VacancyQuery, record_unmet_need
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
 CODE_LENGTH = 6
-MAX_ALTERNATIVES = 3
 LIST_LIMIT = 200
-
-# Plain-English reasons a household does not fit a unit (the API's 422 detail).
-MISMATCH_TEXT = {
-    MatchReason.BEDS: "the unit has too few beds for this household",
-    MatchReason.WHEELCHAIR: "the unit is not wheelchair accessible",
-    MatchReason.PETS: "pets are not allowed",
-    MatchReason.LGBTQ: "the shelter does not accept LGBTQ persons",
-    MatchReason.SUBSTANCE_USE: "the shelter does not accept this substance use",
-    MatchReason.PSYCHIATRIC: "the shelter does not accept psychiatric needs",
-    MatchReason.BOYS_AGE: "a boy is over the shelter's age limit",
-    MatchReason.MEN: "the shelter does not accept men",
-    MatchReason.WOMEN: "the shelter does not accept women",
-    MatchReason.LANGUAGE: "the shelter does not speak the language",
-    MatchReason.REGION: "the shelter takes placements from its own county only",
-}
 
 
 @dataclass(frozen=True)
@@ -105,17 +89,33 @@ def get_request(session: Session, actor: User, request_id: int, now: datetime) -
 
 
 def list_requests(
-    session: Session, actor: User, now: datetime, status: RequestStatus | None = None
+    session: Session,
+    actor: User,
+    now: datetime,
+    status: RequestStatus | None = None,
+    since: datetime | None = None,
+    limit: int = LIST_LIMIT,
 ) -> list[PlacementRequest]:
-    """The actor's side of the requests, newest first; every row shown is audited."""
+    """The actor's side of the requests, newest first; every row shown is audited.
+
+    `since` keeps pending requests and those created after it (the live pages, which
+    reload often: each reload is audited row by row).
+    """
     require_role(actor, Role.SOCIAL_WORKER, Role.SHELTER_STAFF, Role.ADMIN)
-    query = select(PlacementRequest).order_by(PlacementRequest.created_at.desc()).limit(LIST_LIMIT)
+    query = select(PlacementRequest).order_by(PlacementRequest.created_at.desc()).limit(limit)
     if actor.role is Role.SOCIAL_WORKER:
         query = query.where(PlacementRequest.organisation_id == actor.organisation_id)
     elif actor.role is Role.SHELTER_STAFF:
         query = query.where(PlacementRequest.shelter_id == actor.shelter_id)
     if status is not None:
         query = query.where(PlacementRequest.status == status)
+    if since is not None:
+        query = query.where(
+            or_(
+                PlacementRequest.status == RequestStatus.PENDING,
+                PlacementRequest.created_at >= since,
+            )
+        )
     rows = list(session.scalars(query))
     for req in rows:
         audit.record(session, actor, "request.read", "request", req.id, now)
@@ -124,95 +124,18 @@ def list_requests(
 
 def pending_count(session: Session, shelter_id: int) -> int:
     """How many requests wait for this shelter's answer (the header badge)."""
-    rows = session.scalars(
-        select(PlacementRequest.id).where(
+    count = session.scalar(
+        select(func.count())
+        .select_from(PlacementRequest)
+        .where(
             PlacementRequest.shelter_id == shelter_id,
             PlacementRequest.status == RequestStatus.PENDING,
         )
     )
-    return len(list(rows))
+    return int(count or 0)
 
 
 # --- creating a request -----------------------------------------------------------------
-
-
-def _claim_key(
-    session: Session, actor: User, key: str, fingerprint: str
-) -> tuple[IdempotencyKey | None, PlacementRequest | None]:
-    """Reserve (user, key), or find the request an earlier call with it created.
-
-    The insert runs in a savepoint: when a concurrent call holds the same key, PostgreSQL
-    makes this insert wait for it and then fail on the unique constraint, after which the
-    other call's request is visible. SQLite serialises the whole transactions instead.
-    """
-    for _attempt in range(2):
-        found = session.scalar(
-            select(IdempotencyKey).where(
-                IdempotencyKey.user_id == actor.id, IdempotencyKey.key == key
-            )
-        )
-        if found is not None:
-            if found.fingerprint != fingerprint:
-                raise Invalid(
-                    "This Idempotency-Key was already used with a different body.",
-                    errors={"Idempotency-Key": ["Use a new key for a different request."]},
-                )
-            if found.request_id is None:
-                raise Conflict("A request with this Idempotency-Key is still being created.")
-            return None, _load(session, found.request_id)
-        row = IdempotencyKey(user_id=actor.id, key=key, fingerprint=fingerprint)
-        try:
-            with session.begin_nested():
-                session.add(row)
-        except IntegrityError:
-            continue
-        return row, None
-    raise Conflict("A request with this Idempotency-Key is being created: try again.")
-
-
-def _check_fit(req_in: RequestInput, unit: Unit, placing_county: str) -> None:
-    policy = unit.shelter.policy()
-    reasons = list(shelter_fit(policy, req_in.household, req_in.needs, placing_county).mismatches)
-    reasons += [
-        r
-        for r in unit_fit(unit.facts(), req_in.household, req_in.needs).mismatches
-        if r not in reasons
-    ]
-    if reasons:
-        texts = [MISMATCH_TEXT.get(r, r.value) for r in reasons]
-        raise Invalid(
-            f"{unit.shelter.name}, {unit.label} does not suit this household: "
-            + "; ".join(texts)
-            + ".",
-            errors={"unit_id": texts},
-            reasons=[r.value for r in reasons],
-        )
-
-
-def _alternatives(
-    session: Session,
-    actor: User,
-    req_in: RequestInput,
-    now: datetime,
-    thresholds: FreshnessThresholds,
-) -> list[dict[str, Any]]:
-    """The best free suitable units elsewhere (the same search, not counted as unmet need)."""
-    query = VacancyQuery(req_in.household, req_in.needs, req_in.municipality_code)
-    result = search_vacancies(session, actor, query, now, thresholds, record_unmet=False)
-    out = []
-    for hit in result.matches:
-        units = [{"id": u.id, "label": u.label} for u in hit.units if u.id != req_in.unit_id]
-        if units:
-            out.append(
-                {
-                    "shelter_id": hit.shelter.id,
-                    "shelter_slug": hit.shelter.slug,
-                    "shelter_name": hit.shelter.name,
-                    "freshness": hit.freshness.state.value,
-                    "units": units,
-                }
-            )
-    return out[:MAX_ALTERNATIVES]
 
 
 def _new_code(session: Session) -> str:
@@ -236,7 +159,7 @@ def request_unit(
     require_role(actor, Role.SOCIAL_WORKER)
     key_row = None
     if idempotency_key:
-        key_row, earlier = _claim_key(session, actor, idempotency_key, req_in.fingerprint())
+        key_row, earlier = claim_key(session, actor, idempotency_key, req_in.fingerprint())
         if earlier is not None:
             audit.record(session, actor, "request.read", "request", earlier.id, now)
             return earlier
@@ -257,7 +180,7 @@ def request_unit(
             f"Your organisation does not decide for municipality {req_in.municipality_code}.",
             errors={"municipality_code": ["Use one of your organisation's municipality codes."]},
         )
-    _check_fit(req_in, unit, muni.county_code)
+    check_fit(req_in, unit, muni.county_code)
 
     # Lazy expiry: a hold past its time never blocks a new request, even before the clock
     # process has released it.
@@ -286,7 +209,7 @@ def request_unit(
             f"{unit.shelter.name}, {unit.label} is {unit.status.value}, not free. "
             "See 'alternatives' for other suitable free places.",
             current_status=unit.status.value,
-            alternatives=_alternatives(
+            alternatives=alternatives(
                 session, actor, req_in, now, thresholds or FreshnessThresholds()
             ),
         ) from exc

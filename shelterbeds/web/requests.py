@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -22,6 +23,10 @@ from ..services.units import get_unit
 from . import bp
 
 MAX_CHILD_ROWS = 6
+# The live page shows pending requests and those of the last two days (it reloads often and
+# every row shown is an audited read).
+RECENT = timedelta(hours=48)
+PAGE_LIMIT = 50
 NEED_KEYS = ("wheelchair", "pets", "lgbtq", "psychiatric", "men", "honour_related")
 
 # Words for the codes of requests and placements (pages only; the API speaks codes).
@@ -183,7 +188,9 @@ def requests_page() -> Any:
     """Social workers: my requests. Shelter staff: incoming requests, pending first."""
     actor = current_actor()
     now = utcnow()
-    rows = requests_service.list_requests(db.session, actor, now)
+    rows = requests_service.list_requests(
+        db.session, actor, now, since=now - RECENT, limit=PAGE_LIMIT
+    )
     db.session.commit()  # the audit rows
     rows.sort(key=lambda r: r.status is not RequestStatus.PENDING)
     return render_template(
