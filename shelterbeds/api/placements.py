@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
+
 from ..authz import current_actor, roles_required
 from ..domain.clock import utcnow
 from ..domain.enums import Role
@@ -45,6 +47,24 @@ def end_placement(data: dict[str, Any], placement_id: int) -> Any:
     """End the placement with a coded reason; the unit becomes free (either party)."""
     placement = placements.end_placement(
         db.session, current_actor(), placement_id, EndReason(data["reason"]), utcnow()
+    )
+    db.session.commit()
+    return placement
+
+
+@blp.post("/placements/<int:placement_id>/review")
+@roles_required(Role.SOCIAL_WORKER)
+@blp.response(200, PlacementOut)
+def review_placement(placement_id: int) -> Any:
+    """Record a follow-up; `next_review_at` moves to the next date (the placing organisation)."""
+    settings = current_app.config["SETTINGS"]
+    placement = placements.record_review(
+        db.session,
+        current_actor(),
+        placement_id,
+        utcnow(),
+        settings.review_first_days,
+        settings.review_every_days,
     )
     db.session.commit()
     return placement

@@ -446,3 +446,36 @@ def test_demo_reset_clears_requests_and_placements(client, token_for, held, sess
         ["Rum 1", "Rum 2", "Lägenhet 1", "Lägenhet 2", "Lägenhet 3", "Rum 1"]
     )
     assert _count(session, AuditEvent) > 0  # the audit log is never cleared
+
+
+def test_follow_up_moves_the_review_date(client, token_for, held, session):
+    r = client.post(f"/api/v1/requests/{held['id']}/accept", headers=token_for(STAFF_OREBRO))
+    pid = r.json["id"]
+    placement = session.get(Placement, pid)
+    placement.next_review_at = utcnow() - timedelta(days=1)  # day 14 has passed
+    placement.started_at = utcnow() - timedelta(days=15)
+    session.commit()
+    r = client.get("/api/v1/placements", headers=token_for(SOCIALJOUR))
+    assert r.json[0]["review_overdue"] is True
+    r = client.post(f"/api/v1/placements/{pid}/review", headers=token_for(STAFF_OREBRO))
+    assert r.status_code == 403  # the placing organisation follows up
+    r = client.post(f"/api/v1/placements/{pid}/review", headers=token_for(KARLSKOGA_SW))
+    assert r.status_code == 404
+    r = client.post(f"/api/v1/placements/{pid}/review", headers=token_for(SOCIALJOUR))
+    assert r.status_code == 200, r.json
+    assert r.json["review_overdue"] is False
+    session.refresh(placement)
+    # day 14 + 30 = day 44 after the start
+    assert placement.next_review_at == placement.started_at + timedelta(days=44)
+
+
+def test_the_clock_job_expires_holds(app, held, session):
+    from shelterbeds.extensions import db
+    from shelterbeds.jobs.holds import expire_holds as job
+
+    assert job(db, utcnow()) == 0
+    assert job(db, utcnow() + timedelta(minutes=61)) == 1
+    assert job(db, utcnow() + timedelta(minutes=61)) == 0
+    req = session.get(PlacementRequest, held["id"])
+    session.refresh(req)
+    assert req.status.value == "expired"
