@@ -27,6 +27,7 @@ MAX_CHILD_ROWS = 6
 # every row shown is an audited read).
 RECENT = timedelta(hours=48)
 PAGE_LIMIT = 50
+NOT_CARRIED = ("csrf_token", "idempotency_key", "unit_id", "case_ref", "note", "callback_phone")
 NEED_KEYS = ("wheelchair", "pets", "lgbtq", "psychiatric", "men", "honour_related")
 
 # Words for the codes of requests and placements (pages only; the API speaks codes).
@@ -121,6 +122,8 @@ def _form_page(form: Any, status: int = 200, **extra: Any) -> Any:
         "municipalities": actor.organisation.municipalities if actor.organisation else [],
         "idempotency_key": form.get("idempotency_key") or secrets.token_urlsafe(16),
         "hold_minutes": current_app.config["SETTINGS"].hold_minutes,
+        # Household and needs carried to an alternative's form (nothing case-specific).
+        "carry": {k: v for k, v in form.items() if k not in NOT_CARRIED and v != ""},
         **extra,
     }
     return render_template("web/request_new.html", **context), status
