@@ -39,7 +39,16 @@ def make_blueprint(name: str, description: str) -> Blueprint:
 
 
 def register_api(app: Flask) -> None:
-    from . import admin, imports, shelter_admin, shelters, subscriptions, vacancies
+    from . import (
+        admin,
+        imports,
+        placements,
+        requests,
+        shelter_admin,
+        shelters,
+        subscriptions,
+        vacancies,
+    )
 
     api.init_app(app)
     api.spec.components.security_scheme(
@@ -50,7 +59,16 @@ def register_api(app: Flask) -> None:
         *app.config.get("API_FILE_ENDPOINTS", ()),
         *imports.FILE_ENDPOINTS,
     )
-    for module in (shelters, vacancies, subscriptions, admin, shelter_admin, imports):
+    for module in (
+        shelters,
+        vacancies,
+        requests,
+        placements,
+        subscriptions,
+        admin,
+        shelter_admin,
+        imports,
+    ):
         api.register_blueprint(module.blp)
 
     @app.get("/api/v1/docs")

@@ -2,10 +2,13 @@
 
 from ..db import Base
 from .admin import ActivationToken, ShelterProfileChange
+from .audit import AuditEvent
 from .geo import County, Municipality
 from .notifications import OutboxMessage, OutboxStatus, ProcessedInboundSms, SmsOptOut, Subscription
 from .organisations import Organisation, organisation_municipalities
 from .people import ApiToken, User, UserSession
+from .placements import Placement
+from .requests import IdempotencyKey, PlacementRequest
 from .shelters import Shelter, Unit, UnitStatusChange
 from .signals import UnmetNeedSignal
 
@@ -13,8 +16,10 @@ __all__ = [
     "ActivationToken",
     "ShelterProfileChange",
     "ApiToken",
+    "AuditEvent",
     "Base",
     "County",
+    "IdempotencyKey",
     "Municipality",
     "Organisation",
     "OutboxMessage",
@@ -22,6 +27,8 @@ __all__ = [
     "ProcessedInboundSms",
     "SmsOptOut",
     "Subscription",
+    "Placement",
+    "PlacementRequest",
     "Shelter",
     "Unit",
     "UnitStatusChange",

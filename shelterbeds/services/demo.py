@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..domain.enums import (
@@ -24,7 +24,17 @@ from ..domain.enums import (
     SubstancePolicy,
     UnitStatus,
 )
-from ..models import Municipality, Organisation, Shelter, Unit, UnitStatusChange, User
+from ..models import (
+    IdempotencyKey,
+    Municipality,
+    Organisation,
+    Placement,
+    PlacementRequest,
+    Shelter,
+    Unit,
+    UnitStatusChange,
+    User,
+)
 from .auth import hash_password
 from .reference import ensure_reference_data
 
@@ -295,6 +305,18 @@ def load_demo(
     """Load (or with reset=True restore) the demo; returns accounts and the password set."""
     ensure_reference_data(session)
     _organisations(session)
+    if reset:
+        _clear_requests(session)
     _shelters(session, now, reset)
     rows, used = _accounts(session, password, reset)
     return DemoResult(rows, used)
+
+
+def _clear_requests(session: Session) -> None:
+    """Remove the demo shelters' requests and placements (the audit log stays)."""
+    shelter_ids = select(Shelter.id).where(Shelter.slug.in_([s.slug for s in SHELTERS]))
+    request_ids = select(PlacementRequest.id).where(PlacementRequest.shelter_id.in_(shelter_ids))
+    session.execute(delete(Placement).where(Placement.shelter_id.in_(shelter_ids)))
+    session.execute(delete(IdempotencyKey).where(IdempotencyKey.request_id.in_(request_ids)))
+    session.execute(delete(PlacementRequest).where(PlacementRequest.shelter_id.in_(shelter_ids)))
+    session.flush()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..domain.enums import ChangeSource, UnitStatus
 from ..domain.errors import Conflict, Invalid, NotFound
-from ..models import Shelter, Unit, UnitStatusChange, User
+from ..models import Placement, Shelter, Unit, UnitStatusChange, User
 from . import alerts
 from .access import require_shelter_staff_of
 
@@ -95,6 +95,14 @@ def set_unit_status(
     if unit.status is UnitStatus.HELD:
         raise Conflict(
             f"Unit {unit.label} is held for a placement request: accept or decline it first.",
+            current_status=unit.status.value,
+        )
+    if status is not UnitStatus.OCCUPIED and session.scalar(
+        select(Placement.id).where(Placement.unit_id == unit.id, Placement.ended_at.is_(None))
+    ):
+        raise Conflict(
+            f"Unit {unit.label} has an active placement: end the placement (with its reason) "
+            "under Placements instead.",
             current_status=unit.status.value,
         )
     if unit.status is status:

@@ -81,8 +81,13 @@ def search_vacancies(
     query: VacancyQuery,
     now: datetime,
     thresholds: FreshnessThresholds,
+    record_unmet: bool = True,
 ) -> SearchResult:
-    """Shelters with suitable free units, freshest first; near misses with their one reason."""
+    """Shelters with suitable free units, freshest first; near misses with their one reason.
+
+    `record_unmet=False` for internal searches (alternatives offered with a 409) that must
+    not count as a social worker's search.
+    """
     require_role(actor, Role.SOCIAL_WORKER, Role.ADMIN)
     county = _placing_county(session, query.municipality_code)
     shelters = session.scalars(select(Shelter).where(Shelter.active).order_by(Shelter.name))
@@ -108,7 +113,7 @@ def search_vacancies(
             near.append(ShelterHit(shelter, fresh, [], outcome.notes, outcome.near_miss_reason))
 
     matches.sort(key=lambda h: (_FRESHNESS_ORDER[h.freshness.state], h.shelter.name))
-    signal = None if matches else record_unmet_need(session, actor, query, now)
+    signal = None if matches or not record_unmet else record_unmet_need(session, actor, query, now)
     return SearchResult(matches, near, signal, no_match=not matches)
 
 

@@ -1,0 +1,394 @@
+"""Placement requests: request and hold a unit, answer, withdraw, expire.
+
+Each use case is one transaction (the caller commits). Races are decided by conditional
+UPDATEs: on the request row (`... WHERE status = 'pending'`) and then on the unit row
+(`services.units.transition_unit`), always in that order so two use cases never wait on
+each other in opposite orders. See models/requests.py for why no unit can carry two holds
+or a hold and a placement.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from ..domain.enums import ChangeSource, Role, UnitStatus
+from ..domain.errors import Conflict, Invalid, NotFound
+from ..domain.freshness import FreshnessThresholds
+from ..domain.matching import Household, Needs
+from ..domain.requests import (
+    SUITABILITY_REASONS,
+    DeclineReason,
+    RequestStatus,
+    Urgency,
+    check_transition,
+    first_review,
+    hold_expired,
+)
+from ..models import Municipality, Placement, PlacementRequest, User
+from . import audit
+from .access import (
+    require_case_visible,
+    require_deciding_staff,
+    require_requesting_org,
+    require_role,
+)
+from .idempotency import claim_key
+from .placement_fit import alternatives, check_fit
+from .units import get_unit, transition_unit
+from .vacancies import VacancyQuery, record_unmet_need
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
+CODE_LENGTH = 6
+LIST_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class RequestInput:
+    """A validated request body (see schemas/requests.py)."""
+
+    unit_id: int
+    municipality_code: str
+    case_ref: str
+    household: Household
+    needs: Needs
+    urgency: Urgency
+    callback_phone: str
+    note: str | None = None
+
+    def fingerprint(self) -> str:
+        """A stable hash of the body: the same Idempotency-Key must carry the same body."""
+        body = asdict(self)
+        return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _load(session: Session, request_id: int) -> PlacementRequest:
+    req = session.get(PlacementRequest, request_id)
+    if req is None:
+        raise NotFound(f"Request {request_id} does not exist.")
+    return req
+
+
+def _visible(session: Session, actor: User, request_id: int) -> PlacementRequest:
+    req = _load(session, request_id)
+    require_case_visible(actor, req.organisation_id, req.shelter_id, f"Request {request_id}")
+    return req
+
+
+def get_request(session: Session, actor: User, request_id: int, now: datetime) -> PlacementRequest:
+    """One request, for its two parties and admins (404 for anyone else); audited."""
+    req = _visible(session, actor, request_id)
+    audit.record(session, actor, "request.read", "request", req.id, now)
+    return req
+
+
+def list_requests(
+    session: Session,
+    actor: User,
+    now: datetime,
+    status: RequestStatus | None = None,
+    since: datetime | None = None,
+    limit: int = LIST_LIMIT,
+) -> list[PlacementRequest]:
+    """The actor's side of the requests, newest first; every row shown is audited.
+
+    `since` keeps pending requests and those created after it (the live pages, which
+    reload often: each reload is audited row by row).
+    """
+    require_role(actor, Role.SOCIAL_WORKER, Role.SHELTER_STAFF, Role.ADMIN)
+    query = select(PlacementRequest).order_by(PlacementRequest.created_at.desc()).limit(limit)
+    if actor.role is Role.SOCIAL_WORKER:
+        query = query.where(PlacementRequest.organisation_id == actor.organisation_id)
+    elif actor.role is Role.SHELTER_STAFF:
+        query = query.where(PlacementRequest.shelter_id == actor.shelter_id)
+    if status is not None:
+        query = query.where(PlacementRequest.status == status)
+    if since is not None:
+        query = query.where(
+            or_(
+                PlacementRequest.status == RequestStatus.PENDING,
+                PlacementRequest.created_at >= since,
+            )
+        )
+    rows = list(session.scalars(query))
+    for req in rows:
+        audit.record(session, actor, "request.read", "request", req.id, now)
+    return rows
+
+
+def pending_count(session: Session, shelter_id: int) -> int:
+    """How many requests wait for this shelter's answer (the header badge)."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(PlacementRequest)
+        .where(
+            PlacementRequest.shelter_id == shelter_id,
+            PlacementRequest.status == RequestStatus.PENDING,
+        )
+    )
+    return int(count or 0)
+
+
+# --- creating a request -----------------------------------------------------------------
+
+
+def _new_code(session: Session) -> str:
+    for _attempt in range(20):
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if session.scalar(select(PlacementRequest.id).where(PlacementRequest.code == code)) is None:
+            return code
+    raise RuntimeError("could not find a free request code")
+
+
+def request_unit(
+    session: Session,
+    actor: User,
+    req_in: RequestInput,
+    now: datetime,
+    hold_minutes: int,
+    idempotency_key: str | None = None,
+    thresholds: FreshnessThresholds | None = None,
+) -> PlacementRequest:
+    """Request a unit and hold it for `hold_minutes`; 409 with alternatives if not free."""
+    require_role(actor, Role.SOCIAL_WORKER)
+    key_row = None
+    if idempotency_key:
+        key_row, earlier = claim_key(session, actor, idempotency_key, req_in.fingerprint())
+        if earlier is not None:
+            audit.record(session, actor, "request.read", "request", earlier.id, now)
+            return earlier
+
+    try:
+        unit = get_unit(session, req_in.unit_id)
+    except NotFound as exc:
+        raise Invalid(str(exc), errors={"unit_id": ["No such unit."]}) from exc
+    if not unit.shelter.active:
+        raise Invalid(
+            "The shelter no longer takes placements.", errors={"unit_id": ["No such unit."]}
+        )
+    muni = session.get(Municipality, req_in.municipality_code)
+    if muni is None or (
+        actor.organisation and muni.code not in actor.organisation.municipality_codes
+    ):
+        raise Invalid(
+            f"Your organisation does not decide for municipality {req_in.municipality_code}.",
+            errors={"municipality_code": ["Use one of your organisation's municipality codes."]},
+        )
+    check_fit(req_in, unit, muni.county_code)
+
+    # Lazy expiry: a hold past its time never blocks a new request, even before the clock
+    # process has released it.
+    stale = session.scalar(
+        select(PlacementRequest).where(
+            PlacementRequest.unit_id == unit.id,
+            PlacementRequest.status == RequestStatus.PENDING,
+            PlacementRequest.hold_expires_at <= now,
+        )
+    )
+    if stale is not None:
+        _expire_one(session, stale, now)
+
+    try:
+        transition_unit(
+            session,
+            unit,
+            UnitStatus.FREE,
+            UnitStatus.HELD,
+            actor=actor,
+            now=now,
+            source=ChangeSource.API,
+        )
+    except Conflict as exc:
+        raise Conflict(
+            f"{unit.shelter.name}, {unit.label} is {unit.status.value}, not free. "
+            "See 'alternatives' for other suitable free places.",
+            current_status=unit.status.value,
+            alternatives=alternatives(
+                session, actor, req_in, now, thresholds or FreshnessThresholds()
+            ),
+        ) from exc
+
+    h, n = req_in.household, req_in.needs
+    req = PlacementRequest(
+        code=_new_code(session),
+        unit_id=unit.id,
+        shelter_id=unit.shelter_id,
+        organisation_id=actor.organisation_id,
+        requested_by_id=actor.id,
+        municipality_code=muni.code,
+        case_ref=req_in.case_ref,
+        adults=h.adults,
+        children=[{"age": c.age, "sex": c.sex.value} for c in h.children],
+        wheelchair=n.wheelchair,
+        pets=n.pets,
+        lgbtq=n.lgbtq,
+        psychiatric=n.psychiatric,
+        men=n.men,
+        honour_related=n.honour_related,
+        substance_use=n.substance_use,
+        language=n.language,
+        urgency=req_in.urgency,
+        callback_phone=req_in.callback_phone,
+        note=req_in.note or None,
+        status=RequestStatus.PENDING,
+        hold_expires_at=now + timedelta(minutes=hold_minutes),
+        created_at=now,
+    )
+    session.add(req)
+    session.flush()
+    if key_row is not None:
+        key_row.request_id = req.id
+    audit.record(session, actor, "request.create", "request", req.id, now)
+    return req
+
+
+# --- leaving pending --------------------------------------------------------------------
+
+
+def _leave_pending(
+    session: Session,
+    req: PlacementRequest,
+    new: RequestStatus,
+    now: datetime,
+    actor: User | None,
+    reason: DeclineReason | None = None,
+    *,
+    only_if_expired: bool = False,
+) -> bool:
+    """Conditionally move the request out of pending; False if another transaction did first."""
+    condition = [PlacementRequest.id == req.id, PlacementRequest.status == RequestStatus.PENDING]
+    if only_if_expired:
+        condition.append(PlacementRequest.hold_expires_at <= now)
+    result = session.execute(
+        update(PlacementRequest)
+        .where(*condition)
+        .values(
+            status=new,
+            decided_at=now,
+            decided_by_id=actor.id if actor else None,
+            decline_reason=reason,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(req)
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _decide(
+    session: Session,
+    req: PlacementRequest,
+    new: RequestStatus,
+    unit_to: UnitStatus,
+    actor: User,
+    now: datetime,
+    reason: DeclineReason | None = None,
+) -> None:
+    check_transition(req.status, new)
+    if new is not RequestStatus.EXPIRED and hold_expired(req.hold_expires_at, now):
+        raise Conflict(
+            "The hold has expired: the place is no longer held for this request.",
+            current_status=RequestStatus.EXPIRED.value,
+        )
+    if not _leave_pending(session, req, new, now, actor, reason):
+        check_transition(req.status, new)  # raises with the state the winner left
+    transition_unit(
+        session, req.unit, UnitStatus.HELD, unit_to, actor=actor, now=now, source=ChangeSource.API
+    )
+
+
+def accept(
+    session: Session, actor: User, request_id: int, now: datetime, review_first_days: int = 14
+) -> Placement:
+    """Shelter staff say yes: the unit becomes occupied and the placement starts."""
+    req = _visible(session, actor, request_id)
+    require_deciding_staff(actor, req.shelter_id)
+    _decide(session, req, RequestStatus.ACCEPTED, UnitStatus.OCCUPIED, actor, now)
+    placement = Placement(
+        request_id=req.id,
+        unit_id=req.unit_id,
+        shelter_id=req.shelter_id,
+        organisation_id=req.organisation_id,
+        municipality_code=req.municipality_code,
+        started_at=now,
+        next_review_at=first_review(now, review_first_days),
+    )
+    session.add(placement)
+    session.flush()
+    audit.record(session, actor, "request.accept", "request", req.id, now)
+    audit.record(session, actor, "placement.start", "placement", placement.id, now)
+    return placement
+
+
+def decline(
+    session: Session, actor: User, request_id: int, reason: DeclineReason, now: datetime
+) -> PlacementRequest:
+    """Shelter staff say no with a coded reason; the unit is free again."""
+    req = _visible(session, actor, request_id)
+    require_deciding_staff(actor, req.shelter_id)
+    _decide(session, req, RequestStatus.DECLINED, UnitStatus.FREE, actor, now, reason)
+    if reason in SUITABILITY_REASONS:
+        # The household's needs were not met here: count it like a search that found nothing,
+        # on behalf of the requesting organisation.
+        query = VacancyQuery(req.household(), req.needs(), req.municipality_code)
+        record_unmet_need(session, req.requested_by, query, now)
+    elif reason is DeclineReason.CAPACITY:
+        on_capacity_decline(session, req, actor, now)
+    audit.record(session, actor, "request.decline", "request", req.id, now)
+    return req
+
+
+def on_capacity_decline(
+    session: Session, req: PlacementRequest, actor: User, now: datetime
+) -> None:
+    """A decline for capacity is a turn-away: the single place that records it.
+
+    The turn-away model lives on another branch; at merge this calls its recorder with the
+    request's household, `req.municipality_code`, `req.shelter_id` and `now`. Until then
+    the decline reason on the request row is the record.
+    """
+    return None
+
+
+def withdraw(session: Session, actor: User, request_id: int, now: datetime) -> PlacementRequest:
+    """The requesting organisation withdraws; the unit is free again."""
+    req = _visible(session, actor, request_id)
+    require_requesting_org(actor, req.organisation_id)
+    _decide(session, req, RequestStatus.WITHDRAWN, UnitStatus.FREE, actor, now)
+    audit.record(session, actor, "request.withdraw", "request", req.id, now)
+    return req
+
+
+def _expire_one(session: Session, req: PlacementRequest, now: datetime) -> bool:
+    """Expire one hold past its time and free the unit; False if it was decided meanwhile."""
+    if not _leave_pending(session, req, RequestStatus.EXPIRED, now, None, only_if_expired=True):
+        return False
+    transition_unit(
+        session,
+        req.unit,
+        UnitStatus.HELD,
+        UnitStatus.FREE,
+        actor=None,
+        now=now,
+        source=ChangeSource.SYSTEM,
+    )
+    audit.record(session, None, "request.expire", "request", req.id, now)
+    return True
+
+
+def expire_holds(session: Session, now: datetime) -> int:
+    """Release every pending request past its hold (the clock job); idempotent."""
+    due = session.scalars(
+        select(PlacementRequest)
+        .where(
+            PlacementRequest.status == RequestStatus.PENDING,
+            PlacementRequest.hold_expires_at <= now,
+        )
+        .order_by(PlacementRequest.id)
+    )
+    return sum(1 for req in list(due) if _expire_one(session, req, now))

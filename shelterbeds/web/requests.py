@@ -1,0 +1,245 @@
+"""Placement requests on the web: the request form, "My requests", "Incoming requests"."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from marshmallow import EXCLUDE, ValidationError
+
+from ..authz import current_actor, roles_required
+from ..domain.clock import utcnow
+from ..domain.enums import Role
+from ..domain.errors import Conflict, Invalid, NotFound
+from ..domain.requests import DeclineReason, EndReason, RequestStatus, minutes_left
+from ..extensions import db
+from ..schemas.requests import DeclineIn, RequestIn
+from ..services import requests as requests_service
+from ..services.units import get_unit
+from . import bp
+
+MAX_CHILD_ROWS = 6
+# The live page shows pending requests and those of the last two days (it reloads often and
+# every row shown is an audited read).
+RECENT = timedelta(hours=48)
+PAGE_LIMIT = 50
+NOT_CARRIED = ("csrf_token", "idempotency_key", "unit_id", "case_ref", "note", "callback_phone")
+NEED_KEYS = ("wheelchair", "pets", "lgbtq", "psychiatric", "men", "honour_related")
+
+# Words for the codes of requests and placements (pages only; the API speaks codes).
+REQUEST_LABELS = {
+    "pending": _l("Waiting for an answer"),
+    "accepted": _l("Accepted"),
+    "declined": _l("Declined"),
+    "withdrawn": _l("Withdrawn"),
+    "expired": _l("Expired"),
+    "immediate": _l("Immediately"),
+    "today": _l("Today"),
+    "planned": _l("Planned"),
+    "capacity": _l("No place (full)"),
+    "wheelchair": _l("Wheelchair needs"),
+    "substance_use": _l("Substance use"),
+    "psychiatric": _l("Psychiatric needs"),
+    "lgbtq": _l("LGBTQ"),
+    "pets": _l("Pets"),
+    "boys_age": _l("Boy over the age limit"),
+    "men": _l("The adult is a man"),
+    "security": _l("Security"),
+    "language": _l("Language"),
+    "other": _l("Other"),
+    "own_housing": _l("Own housing"),
+    "returned_home": _l("Returned home"),
+    "other_shelter": _l("Other shelter"),
+    "other_placement": _l("Other placement"),
+    "unknown": _l("Unknown"),
+    "honour_related": _l("Honour-related violence"),
+}
+
+
+@bp.app_template_filter("rlabel")
+def rlabel(code: object) -> str:
+    """Page text for a request/placement code."""
+    key = str(getattr(code, "value", code))
+    text = REQUEST_LABELS.get(key)
+    return str(text) if text is not None else key
+
+
+@bp.app_context_processor
+def _pending_badge() -> dict[str, Any]:
+    """Shelter staff see how many requests wait for their answer, on every page."""
+
+    def pending_requests() -> int:
+        actor = current_actor()
+        if actor is None or actor.role is not Role.SHELTER_STAFF or actor.shelter_id is None:
+            return 0
+        return requests_service.pending_count(db.session, actor.shelter_id)
+
+    return {"pending_requests": pending_requests}
+
+
+def _form_to_body(form: Any) -> dict[str, Any]:
+    """The form's flat fields as the API's request body (the same schema checks both)."""
+    children = []
+    for i in range(MAX_CHILD_ROWS):
+        age = form.get(f"child_age_{i}", "").strip()
+        if age:
+            children.append({"age": age, "sex": form.get(f"child_sex_{i}", "f")})
+    needs: dict[str, Any] = {k: bool(form.get(k)) for k in NEED_KEYS}
+    if form.get("substance_use"):
+        needs["substance_use"] = form["substance_use"]
+    if form.get("language", "").strip():
+        needs["language"] = form["language"].strip().lower()
+    body: dict[str, Any] = {
+        "unit_id": form.get("unit_id", ""),
+        "municipality_code": form.get("municipality", ""),
+        "case_ref": form.get("case_ref", ""),
+        "household": {"adults": form.get("adults", "1") or "1", "children": children},
+        "needs": needs,
+        "urgency": form.get("urgency") or "immediate",
+        "callback_phone": form.get("callback_phone", ""),
+        "note": form.get("note") or None,
+    }
+    if str(body["unit_id"]).isdigit():  # anything else: the schema reports it
+        body["unit_id"] = int(body["unit_id"])
+    return body
+
+
+def _form_page(form: Any, status: int = 200, **extra: Any) -> Any:
+    actor = current_actor()
+    unit = None
+    try:
+        unit = get_unit(db.session, int(form.get("unit_id", "")))
+    except (ValueError, NotFound):  # unknown or malformed unit: the form says so
+        unit = None
+    context = {
+        "form": form,
+        "unit": unit,
+        "child_rows": MAX_CHILD_ROWS,
+        "municipalities": actor.organisation.municipalities if actor.organisation else [],
+        "idempotency_key": form.get("idempotency_key") or secrets.token_urlsafe(16),
+        "hold_minutes": current_app.config["SETTINGS"].hold_minutes,
+        # Household and needs carried to an alternative's form (nothing case-specific).
+        "carry": {k: v for k, v in form.items() if k not in NOT_CARRIED and v != ""},
+        **extra,
+    }
+    return render_template("web/request_new.html", **context), status
+
+
+@bp.get("/requests/new")
+@roles_required(Role.SOCIAL_WORKER)
+def request_form() -> Any:
+    """The request form, prefilled from the search (household and needs)."""
+    return _form_page(request.args)
+
+
+@bp.post("/requests/new")
+@roles_required(Role.SOCIAL_WORKER)
+def request_create() -> Any:
+    settings = current_app.config["SETTINGS"]
+    try:
+        data = RequestIn(unknown=EXCLUDE).load(_form_to_body(request.form))
+    except ValidationError as err:
+        return _form_page(request.form, 422, errors=err.messages)
+    try:
+        req = requests_service.request_unit(
+            db.session,
+            current_actor(),
+            data,
+            utcnow(),
+            settings.hold_minutes,
+            idempotency_key=request.form.get("idempotency_key") or None,
+            thresholds=settings.freshness_thresholds(),
+        )
+    except Invalid as err:
+        db.session.rollback()
+        return _form_page(request.form, 422, errors=err.errors or {}, problem=err.detail)
+    except Conflict as err:
+        db.session.rollback()
+        return _form_page(
+            request.form, 409, problem=err.detail, alternatives=err.extra.get("alternatives", [])
+        )
+    db.session.commit()
+    flash(
+        _(
+            "Request %(code)s sent. The place is held for you for %(minutes)d minutes.",
+            code=req.code,
+            minutes=settings.hold_minutes,
+        ),
+        "success",
+    )
+    return redirect(url_for("web.requests_page"))
+
+
+def _needs_text(req: Any) -> list[str]:
+    """The request's needs as words for the shelter."""
+    out = [rlabel(k) for k in NEED_KEYS if getattr(req, k)]
+    if req.substance_use is not None:
+        state = _("Detoxified") if req.substance_use.value == "detoxified" else _("Active")
+        out.append(f"{rlabel('substance_use')} ({state.lower()})")
+    if req.language:
+        out.append(f"{rlabel('language')}: {req.language}")
+    return out
+
+
+@bp.get("/requests")
+@roles_required(Role.SOCIAL_WORKER, Role.SHELTER_STAFF, Role.ADMIN)
+def requests_page() -> Any:
+    """Social workers: my requests. Shelter staff: incoming requests, pending first."""
+    actor = current_actor()
+    now = utcnow()
+    rows = requests_service.list_requests(
+        db.session, actor, now, since=now - RECENT, limit=PAGE_LIMIT
+    )
+    db.session.commit()  # the audit rows
+    rows.sort(key=lambda r: r.status is not RequestStatus.PENDING)
+    return render_template(
+        "web/requests.html",
+        rows=rows,
+        now=now,
+        staff=actor.role is Role.SHELTER_STAFF,
+        minutes_left=lambda r: minutes_left(r.hold_expires_at, now),
+        needs_text=_needs_text,
+        decline_reasons=list(DeclineReason),
+        end_reasons=list(EndReason),
+    )
+
+
+@bp.post("/requests/<int:request_id>/accept")
+@roles_required(Role.SHELTER_STAFF)
+def request_accept(request_id: int) -> Any:
+    settings = current_app.config["SETTINGS"]
+    placement = requests_service.accept(
+        db.session, current_actor(), request_id, utcnow(), settings.review_first_days
+    )
+    db.session.commit()
+    flash(_("Accepted: %(unit)s is now occupied.", unit=placement.unit.label), "success")
+    return redirect(url_for("web.requests_page"))
+
+
+@bp.post("/requests/<int:request_id>/decline")
+@roles_required(Role.SHELTER_STAFF)
+def request_decline(request_id: int) -> Any:
+    try:
+        data = DeclineIn(unknown=EXCLUDE).load(request.form)
+    except ValidationError:
+        flash(_("Choose a reason for declining."), "error")
+        return redirect(url_for("web.requests_page") + f"#request-{request_id}")
+    requests_service.decline(
+        db.session, current_actor(), request_id, DeclineReason(data["reason"]), utcnow()
+    )
+    db.session.commit()
+    flash(_("Declined. The place is free again."), "success")
+    return redirect(url_for("web.requests_page"))
+
+
+@bp.post("/requests/<int:request_id>/withdraw")
+@roles_required(Role.SOCIAL_WORKER)
+def request_withdraw(request_id: int) -> Any:
+    requests_service.withdraw(db.session, current_actor(), request_id, utcnow())
+    db.session.commit()
+    flash(_("Withdrawn. The place is free again."), "success")
+    return redirect(url_for("web.requests_page"))
