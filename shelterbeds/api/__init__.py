@@ -39,14 +39,14 @@ def make_blueprint(name: str, description: str) -> Blueprint:
 
 
 def register_api(app: Flask) -> None:
-    from . import shelters, vacancies
+    from . import shelters, turnaways, vacancies
 
     api.init_app(app)
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "shelterbeds API token"}
     )
     api.spec.options["security"] = [{"bearer": []}]
-    for module in (shelters, vacancies):
+    for module in (shelters, vacancies, turnaways):
         api.register_blueprint(module.blp)
 
     @app.get("/api/v1/docs")

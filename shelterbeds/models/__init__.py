@@ -6,6 +6,7 @@ from .organisations import Organisation, organisation_municipalities
 from .people import ApiToken, User, UserSession
 from .shelters import Shelter, Unit, UnitStatusChange
 from .signals import UnmetNeedSignal
+from .turnaways import TurnAway, TurnAwayEpisode
 
 __all__ = [
     "ApiToken",
@@ -14,6 +15,8 @@ __all__ = [
     "Municipality",
     "Organisation",
     "Shelter",
+    "TurnAway",
+    "TurnAwayEpisode",
     "Unit",
     "UnitStatusChange",
     "UnmetNeedSignal",

@@ -16,4 +16,4 @@ def _load_actor_for_pages() -> None:
 
 bp.before_app_request(_load_actor_for_pages)
 
-from . import auth, health, search, shelter  # noqa: E402,F401  (register routes)
+from . import auth, health, search, shelter, turnaways  # noqa: E402,F401  (register routes)
