@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask, current_app
-from flask_babel import format_datetime, ngettext
+from flask_babel import format_datetime, get_locale, ngettext
 from flask_babel import lazy_gettext as _l
 
 from .domain.clock import as_utc, utcnow
@@ -81,4 +81,6 @@ def age(value: datetime | None, now: datetime | None = None) -> str:
 
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(localtime=localtime, age=age, label=label)
-    app.jinja_env.globals.update(settings=lambda: current_app.config["SETTINGS"])
+    app.jinja_env.globals.update(
+        settings=lambda: current_app.config["SETTINGS"], get_locale=get_locale
+    )
