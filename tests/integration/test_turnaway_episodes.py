@@ -186,7 +186,7 @@ def test_times_outside_the_allowed_range_are_refused(session, record, now):
 def test_a_declined_request_is_recorded_with_its_id_once(session, record):
     turnaway = record(channel="request", request_id=41, municipality_code="1880", case_ref="R-1")
     assert turnaway.channel.value == "request" and turnaway.request_id == 41
-    with session.begin_nested(), pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError), session.begin_nested():
         record("sara-huset", channel="request", request_id=41)
 
 
@@ -206,8 +206,17 @@ def test_the_database_refuses_impossible_rows(session, record, connection):
             "episode_id",
         )
     }
-    for bad in ({"adults": 0}, {"children": 16}, {"channel": "request"}, {"request_id": 5}):
-        with session.begin_nested(), pytest.raises(IntegrityError):
+    with session.begin_nested():  # the same row as it is goes in: only the change is wrong
+        session.execute(insert(TurnAway).values(row))
+    bad_changes = (
+        {"adults": 0},
+        {"children": 16},
+        {"channel": "request"},
+        {"request_id": 5},
+        {"municipality_code": "9999"},
+    )
+    for bad in bad_changes:
+        with pytest.raises(IntegrityError), session.begin_nested():
             session.execute(insert(TurnAway).values({**row, **bad}))
 
 
