@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .domain.freshness import FreshnessThresholds
+from .domain.turnaways import EpisodePolicy
 
 
 class ConfigError(RuntimeError):
@@ -47,6 +48,8 @@ class Settings:
     review_first_days: int = 14
     review_every_days: int = 30
     episode_hours: int = 72
+    # HMAC key for turn-away episode keys (hashed case references); empty = the secret key.
+    episode_key: str = ""
 
     # Sessions and sign-in.
     session_idle_minutes: int = 30
@@ -81,6 +84,14 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    def episode_policy(self) -> EpisodePolicy:
+        return EpisodePolicy(secret=self.episode_secret, hours=self.episode_hours)
+
+    @property
+    def episode_secret(self) -> str:
+        """The key that hashes case references into episode keys (production requires one)."""
+        return self.episode_key or self.secret_key
 
     def freshness_thresholds(self) -> FreshnessThresholds:
         return FreshnessThresholds(

@@ -47,6 +47,7 @@ def register_api(app: Flask) -> None:
         shelter_admin,
         shelters,
         subscriptions,
+        turnaways,
         vacancies,
     )
 
@@ -64,6 +65,7 @@ def register_api(app: Flask) -> None:
         vacancies,
         requests,
         placements,
+        turnaways,
         subscriptions,
         admin,
         shelter_admin,

@@ -89,7 +89,12 @@ def accept_request(request_id: int) -> Any:
 def decline_request(data: dict[str, Any], request_id: int) -> Any:
     """Decline with a coded reason; the unit is free again (staff of the shelter)."""
     req = requests_service.decline(
-        db.session, current_actor(), request_id, DeclineReason(data["reason"]), utcnow()
+        db.session,
+        current_actor(),
+        request_id,
+        DeclineReason(data["reason"]),
+        utcnow(),
+        episodes=current_app.config["SETTINGS"].episode_policy(),
     )
     db.session.commit()
     return req

@@ -81,3 +81,28 @@ class MatchReason(StrEnum):
     WOMEN = "women"
     LANGUAGE = "language"
     REGION = "region"  # takes placements only from its own county
+
+
+class DeclineReason(StrEnum):
+    """Why a shelter says no: to a placement request, or to a phone call or walk-in."""
+
+    CAPACITY = "capacity"
+    WHEELCHAIR = "wheelchair"
+    SUBSTANCE_USE = "substance_use"
+    PSYCHIATRIC = "psychiatric"
+    LGBTQ = "lgbtq"
+    PETS = "pets"
+    BOYS_AGE = "boys_age"
+    MEN = "men"
+    SECURITY = "security"
+    LANGUAGE = "language"
+    OTHER = "other"
+
+
+class TurnAwayChannel(StrEnum):
+    """How a refused household reached the shelter; `request` is set only by the system."""
+
+    PHONE = "phone"
+    WALK_IN = "walk_in"
+    OTHER = "other"
+    REQUEST = "request"

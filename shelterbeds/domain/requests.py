@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from .clock import as_utc
+from .enums import DeclineReason
 from .errors import Conflict
 
 
@@ -21,22 +22,6 @@ class Urgency(StrEnum):
     IMMEDIATE = "immediate"
     TODAY = "today"
     PLANNED = "planned"
-
-
-class DeclineReason(StrEnum):
-    """CONTRACT.md's decline reasons; `capacity` is a turn-away, the rest are suitability."""
-
-    CAPACITY = "capacity"
-    WHEELCHAIR = "wheelchair"
-    SUBSTANCE_USE = "substance_use"
-    PSYCHIATRIC = "psychiatric"
-    LGBTQ = "lgbtq"
-    PETS = "pets"
-    BOYS_AGE = "boys_age"
-    MEN = "men"
-    SECURITY = "security"
-    LANGUAGE = "language"
-    OTHER = "other"
 
 
 # Declines that say the household's needs could not be met here (an unmet-need signal).

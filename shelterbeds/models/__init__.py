@@ -11,6 +11,7 @@ from .placements import Placement
 from .requests import IdempotencyKey, PlacementRequest
 from .shelters import Shelter, Unit, UnitStatusChange
 from .signals import UnmetNeedSignal
+from .turnaways import TurnAway, TurnAwayEpisode
 
 __all__ = [
     "ActivationToken",
@@ -30,6 +31,8 @@ __all__ = [
     "Placement",
     "PlacementRequest",
     "Shelter",
+    "TurnAway",
+    "TurnAwayEpisode",
     "Unit",
     "UnitStatusChange",
     "UnmetNeedSignal",

@@ -97,3 +97,18 @@ def require_case_party(actor: User, organisation_id: int, shelter_id: int) -> No
     )
     if not party:
         raise Forbidden("Only the placing organisation or the shelter may do this.")
+
+
+def shelter_scope(actor: User, shelter_id: int | None = None) -> int | None:
+    """The shelter whose own records (turn-aways) the actor may read: None means all.
+
+    Staff read only their own shelter's; an admin reads any (all when no shelter is given);
+    every other role is refused.
+    """
+    if actor.role is Role.ADMIN:
+        return shelter_id
+    if actor.role is not Role.SHELTER_STAFF or actor.shelter_id is None:
+        raise Forbidden("Your role does not allow this.")
+    if shelter_id is not None and shelter_id != actor.shelter_id:
+        raise Forbidden("Only this shelter's own staff may see its records.")
+    return actor.shelter_id

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from ..domain.enums import ChangeSource, Role, UnitStatus
+from ..domain.enums import ChangeSource, Role, TurnAwayChannel, UnitStatus
 from ..domain.errors import Conflict, Invalid, NotFound
 from ..domain.freshness import FreshnessThresholds
 from ..domain.matching import Household, Needs
@@ -31,7 +31,9 @@ from ..domain.requests import (
     first_review,
     hold_expired,
 )
+from ..domain.turnaways import EpisodePolicy
 from ..models import Municipality, Placement, PlacementRequest, User
+from ..notifications import events
 from . import audit
 from .access import (
     require_case_visible,
@@ -41,6 +43,7 @@ from .access import (
 )
 from .idempotency import claim_key
 from .placement_fit import alternatives, check_fit
+from .turnaways import record_turnaway
 from .units import get_unit, transition_unit
 from .vacancies import VacancyQuery, record_unmet_need
 
@@ -245,6 +248,9 @@ def request_unit(
     if key_row is not None:
         key_row.request_id = req.id
     audit.record(session, actor, "request.create", "request", req.id, now)
+    events.queue_new_request(
+        session, shelter=req.shelter, request_code=req.code, now=now, hold_minutes=hold_minutes
+    )
     return req
 
 
@@ -322,13 +328,24 @@ def accept(
     session.flush()
     audit.record(session, actor, "request.accept", "request", req.id, now)
     audit.record(session, actor, "placement.start", "placement", placement.id, now)
+    _tell_requester(session, req, "accepted", now)
     return placement
 
 
 def decline(
-    session: Session, actor: User, request_id: int, reason: DeclineReason, now: datetime
+    session: Session,
+    actor: User,
+    request_id: int,
+    reason: DeclineReason,
+    now: datetime,
+    *,
+    episodes: EpisodePolicy,
 ) -> PlacementRequest:
-    """Shelter staff say no with a coded reason; the unit is free again."""
+    """Shelter staff say no with a coded reason; the unit is free again.
+
+    A capacity decline is a turn-away (grouped into the household's episode); a suitability
+    decline is an unmet need. Either way the requester gets an SMS.
+    """
     req = _visible(session, actor, request_id)
     require_deciding_staff(actor, req.shelter_id)
     _decide(session, req, RequestStatus.DECLINED, UnitStatus.FREE, actor, now, reason)
@@ -338,21 +355,36 @@ def decline(
         query = VacancyQuery(req.household(), req.needs(), req.municipality_code)
         record_unmet_need(session, req.requested_by, query, now)
     elif reason is DeclineReason.CAPACITY:
-        on_capacity_decline(session, req, actor, now)
+        record_turnaway(
+            session,
+            actor,
+            shelter_id=req.shelter_id,
+            adults=req.adults,
+            children=len(req.children or []),
+            reason=reason,
+            channel=TurnAwayChannel.REQUEST,
+            now=now,
+            episode_key_secret=episodes.secret,
+            episode_hours=episodes.hours,
+            municipality_code=req.municipality_code,
+            case_ref=req.case_ref,
+            request_id=req.id,
+        )
     audit.record(session, actor, "request.decline", "request", req.id, now)
+    _tell_requester(session, req, "declined", now)
     return req
 
 
-def on_capacity_decline(
-    session: Session, req: PlacementRequest, actor: User, now: datetime
-) -> None:
-    """A decline for capacity is a turn-away: the single place that records it.
-
-    The turn-away model lives on another branch; at merge this calls its recorder with the
-    request's household, `req.municipality_code`, `req.shelter_id` and `now`. Until then
-    the decline reason on the request row is the record.
-    """
-    return None
+def _tell_requester(session: Session, req: PlacementRequest, outcome: str, now: datetime) -> None:
+    """SMS the requester's callback phone: a code and a link, never client data."""
+    events.queue_request_decided(
+        session,
+        phone=req.callback_phone,
+        locale=req.requested_by.locale,
+        request_code=req.code,
+        outcome=outcome,
+        now=now,
+    )
 
 
 def withdraw(session: Session, actor: User, request_id: int, now: datetime) -> PlacementRequest:
@@ -378,6 +410,13 @@ def _expire_one(session: Session, req: PlacementRequest, now: datetime) -> bool:
         source=ChangeSource.SYSTEM,
     )
     audit.record(session, None, "request.expire", "request", req.id, now)
+    events.queue_request_expired(
+        session,
+        phone=req.callback_phone,
+        locale=req.requested_by.locale,
+        request_code=req.code,
+        now=now,
+    )
     return True
 
 

@@ -29,5 +29,6 @@ from . import (  # noqa: E402,F401  (register routes)
     shelter,
     sms,
     subscriptions,
+    turnaways,
     twilio_hooks,
 )

@@ -229,7 +229,12 @@ def request_decline(request_id: int) -> Any:
         flash(_("Choose a reason for declining."), "error")
         return redirect(url_for("web.requests_page") + f"#request-{request_id}")
     requests_service.decline(
-        db.session, current_actor(), request_id, DeclineReason(data["reason"]), utcnow()
+        db.session,
+        current_actor(),
+        request_id,
+        DeclineReason(data["reason"]),
+        utcnow(),
+        episodes=current_app.config["SETTINGS"].episode_policy(),
     )
     db.session.commit()
     flash(_("Declined. The place is free again."), "success")

@@ -25,6 +25,7 @@ from shelterbeds.domain.enums import Sex, UnitStatus
 from shelterbeds.domain.errors import Conflict
 from shelterbeds.domain.matching import Child, Household, Needs
 from shelterbeds.domain.requests import DeclineReason, Urgency
+from shelterbeds.domain.turnaways import EpisodePolicy
 from shelterbeds.models import Placement, PlacementRequest, Shelter, Unit, User
 from shelterbeds.services import requests as svc
 from shelterbeds.services.demo import load_demo
@@ -38,6 +39,8 @@ on_postgres = pytest.mark.skipif(
 on_sqlite = pytest.mark.skipif(PG_URL.startswith("postgresql"), reason="SQLite-only race")
 
 SOCIALJOUR = "socialjour.orebro@example.org"
+
+EPISODES = EpisodePolicy(secret="test-secret", hours=72)
 
 
 def _input(unit_id: int, case_ref: str = "SJ-RACE") -> RequestInput:
@@ -219,7 +222,11 @@ def test_decline_racing_withdraw(race_engine, round_):
             return _attempt(
                 race_engine,
                 ids["staff"],
-                lambda s, u: svc.decline(s, u, rid, DeclineReason.CAPACITY, utcnow()).status.value,
+                lambda s, u: (
+                    svc.decline(
+                        s, u, rid, DeclineReason.CAPACITY, utcnow(), episodes=EPISODES
+                    ).status.value
+                ),
             )
         return _attempt(
             race_engine,
