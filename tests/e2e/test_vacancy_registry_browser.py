@@ -24,9 +24,13 @@ SOCIALJOUR = "socialjour.orebro@example.org"
 
 
 def in_swedish(app: Any, render: Any) -> str:
-    """What `render()` says in Swedish according to the app's catalogue."""
-    with app.test_request_context("/"), force_locale("sv"):
-        return str(render())
+    """What `render()` says in Swedish according to the app's catalogue (which must have it)."""
+    texts = {}
+    for locale in ("sv", "en"):
+        with app.test_request_context("/"), force_locale(locale):
+            texts[locale] = str(render())
+    assert texts["sv"] != texts["en"], f"no Swedish translation for {texts['en']!r}"
+    return texts["sv"]
 
 
 def unit_item(page: Any, unit_label: str) -> Any:
