@@ -28,6 +28,11 @@ class PoliciesOut(Schema):
     nationwide = fields.Boolean()
 
 
+# One instance for every shelter dumped: building a Schema deep-copies its fields, which was
+# most of the time of a national list of 300 shelters (scripts/bench).
+_POLICIES_OUT = PoliciesOut()
+
+
 class ShelterBriefOut(Schema):
     id = fields.Integer()
     slug = fields.String()
@@ -40,7 +45,7 @@ class ShelterBriefOut(Schema):
     )
 
     def _policies(self, shelter: Any) -> dict[str, Any]:
-        return PoliciesOut().dump(shelter)
+        return _POLICIES_OUT.dump(shelter)
 
 
 class FreshnessOut(Schema):
