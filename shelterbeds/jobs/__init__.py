@@ -19,6 +19,7 @@ from ..config import Settings, parse_local_times
 from ..domain.clock import STOCKHOLM
 from .context import JobContext
 from .nudges import nudge_stale_shelters
+from .requests import expire_holds, remind_half_held, remind_reviews
 from .sms import send_outbox
 
 
@@ -42,7 +43,7 @@ def _local(hour: int, minute: int) -> CronTrigger:
 
 
 def job_table(settings: Settings) -> list[Job]:
-    """THE job table. Add request and placement jobs in the marked slot below."""
+    """THE job table: every scheduled job, its trigger and arguments."""
     jobs = [
         # Send queued SMS (web workers send right after commit; this retries and reconciles).
         Job("send_outbox", send_outbox, _every(settings.outbox_sweep_seconds)),
@@ -58,16 +59,13 @@ def job_table(settings: Settings) -> list[Job]:
                     (slot,),
                 )
             )
-    # ---- Slot for the placement-request jobs (added by the lead at merge) ----------------
-    # Each is a module-level function `f(ctx: JobContext) -> None` in shelterbeds/jobs/, one
-    # transaction per unit of work (`with ctx.db.transaction() as session:`), selecting by
-    # database timestamps, e.g.:
-    #   Job("expire_holds", expire_holds, _every(30)),           # pending past hold_expires_at
-    #   Job("hold_half_reminders", hold_half_reminders, _every(60)),
-    #       # -> notifications.events.queue_hold_half_passed (dedupe-keyed per request)
-    #   Job("review_reminders", review_reminders, _local(9, 0)),
-    #       # -> notifications.events.queue_review_due (dedupe-keyed per placement + date)
-    # --------------------------------------------------------------------------------------
+    jobs += [
+        # Release holds whose time is up (request_unit also does it lazily, so a late run
+        # never blocks a new request).
+        Job("expire_holds", expire_holds, _every(30)),
+        Job("remind_half_held", remind_half_held, _every(60)),
+        Job("remind_reviews", remind_reviews, _local(9, 0)),
+    ]
     return jobs
 
 

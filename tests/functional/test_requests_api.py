@@ -467,15 +467,3 @@ def test_follow_up_moves_the_review_date(client, token_for, held, session):
     session.refresh(placement)
     # day 14 + 30 = day 44 after the start
     assert placement.next_review_at == placement.started_at + timedelta(days=44)
-
-
-def test_the_clock_job_expires_holds(app, held, session):
-    from shelterbeds.extensions import db
-    from shelterbeds.jobs.holds import expire_holds as job
-
-    assert job(db, utcnow()) == 0
-    assert job(db, utcnow() + timedelta(minutes=61)) == 1
-    assert job(db, utcnow() + timedelta(minutes=61)) == 0
-    req = session.get(PlacementRequest, held["id"])
-    session.refresh(req)
-    assert req.status.value == "expired"

@@ -119,7 +119,14 @@ def test_stale_nudge_fires_once_a_day_at_0800_local_across_dst(days, expected_ut
 
 def test_job_table_has_the_outbox_sweep():
     ids = [j.id for j in job_table(Settings(stale_nudge_times="08:00,19:00"))]
-    assert ids == ["send_outbox", "nudge_stale_shelters@08:00", "nudge_stale_shelters@19:00"]
+    assert ids == [
+        "send_outbox",
+        "nudge_stale_shelters@08:00",
+        "nudge_stale_shelters@19:00",
+        "expire_holds",
+        "remind_half_held",
+        "remind_reviews",
+    ]
 
 
 def test_file_leader_lock_is_exclusive_and_held_across_threads(tmp_path):
