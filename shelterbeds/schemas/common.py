@@ -54,3 +54,23 @@ def no_personal_data(value: str | None) -> None:
             "This looks like a personnummer. Personal identity numbers must never be "
             "entered here: use your own case reference without the personnummer."
         )
+
+
+class ChildOut(Schema):
+    age = fields.Integer()
+    sex = fields.String()
+
+
+class HouseholdOut(Schema):
+    adults = fields.Integer()
+    children = fields.List(fields.Nested(ChildOut))
+
+
+class NeedsOut(Schema):
+    wheelchair = fields.Boolean()
+    pets = fields.Boolean()
+    lgbtq = fields.Boolean()
+    substance_use = fields.String(allow_none=True)
+    psychiatric = fields.Boolean()
+    men = fields.Boolean()
+    language = fields.String(allow_none=True)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import phonenumbers
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
+from marshmallow import EXCLUDE, Schema, fields, post_load, validate
 
 from ..domain.clock import as_utc, utcnow
 from ..domain.requests import (
@@ -19,38 +18,17 @@ from ..domain.requests import (
 from ..services.requests import RequestInput
 from .common import (
     MUNICIPALITY_CODE,
+    HouseholdOut,
     HouseholdSchema,
+    NeedsOut,
     NeedsSchema,
     no_personal_data,
     to_household,
     to_needs,
 )
+from .phones import Phone
 
 PHONE_HELP = "Give a phone number in E.164 (+46701234567) or Swedish format (070-123 45 67)."
-
-
-def normalise_phone(raw: str, region: str = "SE") -> str:
-    """A phone number in E.164; Swedish national format is read as +46. ValueError if bad."""
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError(PHONE_HELP) from exc
-    if not phonenumbers.is_valid_number(number):
-        raise ValueError(PHONE_HELP)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-class PhoneNumber(fields.String):
-    """A phone number, loaded as E.164."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
-        raw = super()._deserialize(value, attr, data, **kwargs)
-        if len(raw) > 30:
-            raise ValidationError(PHONE_HELP)
-        try:
-            return normalise_phone(raw)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from exc
 
 
 def _one_of(enum_cls: Any) -> validate.OneOf:
@@ -75,7 +53,7 @@ class RequestIn(Schema):
     household = fields.Nested(HouseholdSchema, required=True)
     needs = fields.Nested(NeedsSchema, load_default=dict)
     urgency = fields.Enum(Urgency, by_value=True, load_default=Urgency.IMMEDIATE)
-    callback_phone = PhoneNumber(required=True, metadata={"description": PHONE_HELP})
+    callback_phone = Phone(required=True, metadata={"description": PHONE_HELP})
     note = fields.String(
         load_default=None,
         allow_none=True,
@@ -124,25 +102,6 @@ class EndIn(Schema):
 class PlacementListArgs(Schema):
     active = fields.Boolean(load_default=None)
 
-
-class ChildOut(Schema):
-    age = fields.Integer()
-    sex = fields.String()
-
-
-class HouseholdOut(Schema):
-    adults = fields.Integer()
-    children = fields.List(fields.Nested(ChildOut))
-
-
-class NeedsOut(Schema):
-    wheelchair = fields.Boolean()
-    pets = fields.Boolean()
-    lgbtq = fields.Boolean()
-    substance_use = fields.String(allow_none=True)
-    psychiatric = fields.Boolean()
-    men = fields.Boolean()
-    language = fields.String(allow_none=True)
     honour_related = fields.Boolean()
 
 

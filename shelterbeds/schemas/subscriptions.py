@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from .common import HouseholdSchema, NeedsSchema
+from .common import HouseholdOut, HouseholdSchema, NeedsSchema
 from .phones import Phone
 
 HHMM = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="Use local time as HH:MM, e.g. 18:00.")
@@ -29,16 +29,6 @@ class SubscriptionIn(Schema):
             raise ValidationError(
                 "Give both 'active_from' and 'active_to' (local HH:MM), or neither.", "active_to"
             )
-
-
-class ChildOut(Schema):
-    age = fields.Integer()
-    sex = fields.String()
-
-
-class HouseholdOut(Schema):
-    adults = fields.Integer()
-    children = fields.List(fields.Nested(ChildOut))
 
 
 class SubscriptionOut(Schema):
