@@ -14,14 +14,14 @@ from ..domain.clock import STOCKHOLM, local
 from ..domain.requests import RequestStatus
 from ..models import Placement, PlacementRequest
 from ..notifications import events
-from ..services import requests
+from ..services import holds
 from .context import JobContext
 
 
 def expire_holds(ctx: JobContext) -> int:
     """Release every pending request past `hold_expires_at` (tells the requester by SMS)."""
     with ctx.db.transaction() as session:
-        return requests.expire_holds(session, ctx.now())
+        return holds.expire_holds(session, ctx.now())
 
 
 def remind_half_held(ctx: JobContext) -> int:

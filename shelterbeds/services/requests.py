@@ -15,7 +15,7 @@ import secrets
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ..domain.enums import ChangeSource, Role, TurnAwayChannel, UnitStatus
@@ -41,6 +41,7 @@ from .access import (
     require_requesting_org,
     require_role,
 )
+from .holds import expire_holds, expire_one, leave_pending
 from .idempotency import claim_key
 from .placement_fit import alternatives, check_fit
 from .turnaways import record_turnaway
@@ -87,6 +88,8 @@ def _visible(session: Session, actor: User, request_id: int) -> PlacementRequest
 def get_request(session: Session, actor: User, request_id: int, now: datetime) -> PlacementRequest:
     """One request, for its two parties and admins (404 for anyone else); audited."""
     req = _visible(session, actor, request_id)
+    if req.status is RequestStatus.PENDING and hold_expired(req.hold_expires_at, now):
+        expire_one(session, req, now)  # never show a hold that has run out as current
     audit.record(session, actor, "request.read", "request", req.id, now)
     return req
 
@@ -105,6 +108,7 @@ def list_requests(
     reload often: each reload is audited row by row).
     """
     require_role(actor, Role.SOCIAL_WORKER, Role.SHELTER_STAFF, Role.ADMIN)
+    expire_holds(session, now)  # the clock may be late: a list never shows a dead hold
     query = select(PlacementRequest).order_by(PlacementRequest.created_at.desc()).limit(limit)
     if actor.role is Role.SOCIAL_WORKER:
         query = query.where(PlacementRequest.organisation_id == actor.organisation_id)
@@ -195,7 +199,7 @@ def request_unit(
         )
     )
     if stale is not None:
-        _expire_one(session, stale, now)
+        expire_one(session, stale, now)
 
     try:
         transition_unit(
@@ -257,35 +261,6 @@ def request_unit(
 # --- leaving pending --------------------------------------------------------------------
 
 
-def _leave_pending(
-    session: Session,
-    req: PlacementRequest,
-    new: RequestStatus,
-    now: datetime,
-    actor: User | None,
-    reason: DeclineReason | None = None,
-    *,
-    only_if_expired: bool = False,
-) -> bool:
-    """Conditionally move the request out of pending; False if another transaction did first."""
-    condition = [PlacementRequest.id == req.id, PlacementRequest.status == RequestStatus.PENDING]
-    if only_if_expired:
-        condition.append(PlacementRequest.hold_expires_at <= now)
-    result = session.execute(
-        update(PlacementRequest)
-        .where(*condition)
-        .values(
-            status=new,
-            decided_at=now,
-            decided_by_id=actor.id if actor else None,
-            decline_reason=reason,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(req)
-    return result.rowcount == 1  # type: ignore[attr-defined]
-
-
 def _decide(
     session: Session,
     req: PlacementRequest,
@@ -301,7 +276,7 @@ def _decide(
             "The hold has expired: the place is no longer held for this request.",
             current_status=RequestStatus.EXPIRED.value,
         )
-    if not _leave_pending(session, req, new, now, actor, reason):
+    if not leave_pending(session, req, new, now, actor, reason):
         check_transition(req.status, new)  # raises with the state the winner left
     transition_unit(
         session, req.unit, UnitStatus.HELD, unit_to, actor=actor, now=now, source=ChangeSource.API
@@ -394,40 +369,3 @@ def withdraw(session: Session, actor: User, request_id: int, now: datetime) -> P
     _decide(session, req, RequestStatus.WITHDRAWN, UnitStatus.FREE, actor, now)
     audit.record(session, actor, "request.withdraw", "request", req.id, now)
     return req
-
-
-def _expire_one(session: Session, req: PlacementRequest, now: datetime) -> bool:
-    """Expire one hold past its time and free the unit; False if it was decided meanwhile."""
-    if not _leave_pending(session, req, RequestStatus.EXPIRED, now, None, only_if_expired=True):
-        return False
-    transition_unit(
-        session,
-        req.unit,
-        UnitStatus.HELD,
-        UnitStatus.FREE,
-        actor=None,
-        now=now,
-        source=ChangeSource.SYSTEM,
-    )
-    audit.record(session, None, "request.expire", "request", req.id, now)
-    events.queue_request_expired(
-        session,
-        phone=req.callback_phone,
-        locale=req.requested_by.locale,
-        request_code=req.code,
-        now=now,
-    )
-    return True
-
-
-def expire_holds(session: Session, now: datetime) -> int:
-    """Release every pending request past its hold (the clock job); idempotent."""
-    due = session.scalars(
-        select(PlacementRequest)
-        .where(
-            PlacementRequest.status == RequestStatus.PENDING,
-            PlacementRequest.hold_expires_at <= now,
-        )
-        .order_by(PlacementRequest.id)
-    )
-    return sum(1 for req in list(due) if _expire_one(session, req, now))

@@ -20,6 +20,7 @@ from ..domain.freshness import (
 from ..domain.matching import Household, Needs, match_shelter
 from ..models import Municipality, Shelter, Unit, UnmetNeedSignal, User
 from .access import require_role
+from .holds import expire_holds
 
 _FRESHNESS_ORDER = {s: i for i, s in enumerate(Freshness)}
 
@@ -90,6 +91,7 @@ def search_vacancies(
     """
     require_role(actor, Role.SOCIAL_WORKER, Role.ADMIN)
     county = _placing_county(session, query.municipality_code)
+    expire_holds(session, now)  # a hold that has run out is a free unit, clock or no clock
     shelters = session.scalars(select(Shelter).where(Shelter.active).order_by(Shelter.name))
     free = free_units_by_shelter(session)
 

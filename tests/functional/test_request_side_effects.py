@@ -97,3 +97,31 @@ def test_sms_to_shelter_on_request_and_to_requester_on_decision(client, token_fo
     assert [m.to_phone for m in decided] == ["+46701740699"]
     for message in [*to_shelter, *decided]:
         assert CASE not in message.body and "Rum 1" not in message.body
+
+
+def test_an_expired_hold_is_released_when_read_or_searched(client, token_for, demo, session):
+    """Without the clock: reading the request, or searching, releases a hold that ran out."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from shelterbeds.models import PlacementRequest
+
+    unit = _unit(session, "sara-huset", "Lägenhet 1")
+    req = _request(client, token_for, unit)
+    session.execute(
+        update(PlacementRequest)
+        .where(PlacementRequest.id == req["id"])
+        .values(hold_expires_at=utcnow() - timedelta(minutes=1))
+    )
+    session.commit()
+    r = client.get("/api/v1/vacancies?wheelchair=1", headers=token_for(SOCIALJOUR))
+    assert [u["label"] for h in r.json["results"] for u in h["units"]] == ["Lägenhet 1"]
+    r = client.get(f"/api/v1/requests/{req['id']}", headers=token_for(SOCIALJOUR))
+    assert r.json["status"] == "expired"
+    assert [
+        m.to_phone
+        for m in session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "request_expired")
+        )
+    ] == ["+46701234567"]

@@ -16,7 +16,7 @@ from shelterbeds.models import (
     Unit,
     UnmetNeedSignal,
 )
-from shelterbeds.services.requests import expire_holds
+from shelterbeds.services.holds import expire_holds
 
 SOCIALJOUR = "socialjour.orebro@example.org"
 KARLSKOGA_SW = "socialtjanst.karlskoga@example.org"
