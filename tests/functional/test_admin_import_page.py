@@ -120,7 +120,7 @@ def test_dry_run_then_real_import(client, demo, session):
 
     r = upload(client, body, dry_run=False)
     assert r.status_code == 200, r.get_data(as_text=True)
-    assert "<h1>Importerat</h1>" in r.get_data(as_text=True)
+    assert "<h2>Importerat</h2>" in r.get_data(as_text=True)
     assert state(session)[:2] == (before[0] + 3, before[1] + 6)
     shelter = session.scalar(select(Shelter).where(Shelter.slug == "boende-1"))
     assert shelter.name == "Boende 1" and len(shelter.units) == 2
