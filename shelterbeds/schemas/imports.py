@@ -15,8 +15,12 @@ from datetime import date, datetime
 from typing import Any
 
 from marshmallow import EXCLUDE, ValidationError, fields
+from sqlalchemy.orm import Session
 
 from ..domain.enums import LgbtqPolicy, SubstancePolicy
+from ..domain.errors import Invalid
+from ..models import User
+from ..services import shelter_io
 from .admin import ShelterIn, UnitIn
 
 SHELTER_COLUMNS = {
@@ -247,3 +251,79 @@ def export_cells(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(getattr(value, "value", value))
+
+
+def upload_kind(filename: str, mimetype: str) -> str | None:
+    """'xlsx' or 'csv' from an upload's content type or file name; None for anything else."""
+    name = (filename or "").lower()
+    if mimetype == XLSX_TYPE or name.endswith(".xlsx"):
+        return "xlsx"
+    if mimetype in ("text/csv", "application/csv", "text/plain") or name.endswith(".csv"):
+        return "csv"
+    return None
+
+
+def read_upload(data: bytes, filename: str, mimetype: str) -> list[list[str]]:
+    """The rows of text cells of an uploaded CSV or XLSX file; Invalid (422) otherwise."""
+    kind = upload_kind(filename, mimetype)
+    if kind is None:
+        raise Invalid(
+            "Send a CSV (text/csv) or XLSX file, as the body or as the multipart field 'file'.",
+            errors={"file": ["Use text/csv or " + XLSX_TYPE + "."]},
+        )
+    try:
+        return read_table(data, kind)
+    except ValueError as exc:
+        raise Invalid(str(exc), errors={"file": [str(exc)]}) from exc
+
+
+def write_table(rows: list[dict[str, Any]], fmt: str) -> tuple[bytes, str, str]:
+    """Export rows as a file in the import's columns: (body, mimetype, file name)."""
+    table = [[export_cells(row.get(c)) for c in COLUMNS] for row in rows]
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("shelters")
+        sheet.append(COLUMNS)
+        for line in table:
+            sheet.append(line)
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue(), XLSX_TYPE, "shelters.xlsx"
+    if fmt != "csv":
+        raise Invalid("Export as csv or xlsx.", errors={"format": ["Use csv or xlsx."]})
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    writer.writerows(table)
+    return text.getvalue().encode("utf-8"), "text/csv", "shelters.csv"
+
+
+# The two entry points the API and the admin pages share. They live with the file format
+# (not in services/shelter_io, which knows rows but no files) and leave the commit to the caller.
+
+
+def import_file(
+    session: Session,
+    actor: User,
+    data: bytes,
+    filename: str,
+    mimetype: str,
+    now: datetime,
+    *,
+    dry_run: bool,
+) -> shelter_io.ImportReport:
+    """Read, check and import an uploaded file, all or nothing; Invalid lists every problem.
+
+    With `dry_run` nothing is written; the caller rolls back (dry run) or commits.
+    """
+    rows, problems = parse_rows(read_upload(data, filename, mimetype))
+    return shelter_io.import_shelters(
+        session, actor, rows, [p.as_dict() for p in problems], now, dry_run=dry_run
+    )
+
+
+def export_file(session: Session, actor: User, fmt: str) -> tuple[bytes, str, str]:
+    """The shelters and units this administrator sees as a file: (body, mimetype, file name)."""
+    return write_table(shelter_io.export_rows(session, actor), fmt)
