@@ -10,6 +10,7 @@ time (marked undeliverable), so callers need not check.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,23 +39,41 @@ def queue_new_request(
     validity_seconds: int | None = URGENT_VALIDITY_SECONDS,
 ) -> list[OutboxMessage]:
     """Tell the shelter's on-call phones about a new placement request."""
+    return _to_on_call_phones(
+        session,
+        shelter,
+        "new_request",
+        request_code,
+        now,
+        validity_seconds,
+        code=request_code,
+        shelter=shelter.name,
+        minutes=hold_minutes,
+    )
+
+
+def _to_on_call_phones(
+    session: Session,
+    shelter: Shelter,
+    kind: str,
+    request_code: str,
+    now: datetime,
+    validity_seconds: int | None,
+    /,
+    **context: Any,
+) -> list[OutboxMessage]:
+    """One message of `kind` per on-call phone, each in its owner's language, once per request."""
     queued = []
     for phone in dict.fromkeys(shelter.on_call_phones or []):
-        body = messages.render(
-            "new_request",
-            locale_for_phone(session, phone),
-            code=request_code,
-            shelter=shelter.name,
-            minutes=hold_minutes,
-        )
+        body = messages.render(kind, locale_for_phone(session, phone), **context)
         row = outbox.enqueue(
             session,
-            kind="new_request",
+            kind=kind,
             to=phone,
             body=body,
             now=now,
             validity_seconds=validity_seconds,
-            dedupe_key=f"new_request:{request_code}:{phone}",
+            dedupe_key=f"{kind}:{request_code}:{phone}",
         )
         if row is not None:
             queued.append(row)
@@ -112,22 +131,16 @@ def queue_hold_half_passed(
 ) -> list[OutboxMessage]:
     """Remind the shelter's on-call phones when half the hold has passed unanswered."""
     expires = local(hold_expires_at).strftime("%H:%M")
-    queued = []
-    for phone in dict.fromkeys(shelter.on_call_phones or []):
-        locale = locale_for_phone(session, phone)
-        body = messages.render("hold_half_passed", locale, code=request_code, expires=expires)
-        row = outbox.enqueue(
-            session,
-            kind="hold_half_passed",
-            to=phone,
-            body=body,
-            now=now,
-            validity_seconds=URGENT_VALIDITY_SECONDS,
-            dedupe_key=f"hold_half_passed:{request_code}:{phone}",
-        )
-        if row is not None:
-            queued.append(row)
-    return queued
+    return _to_on_call_phones(
+        session,
+        shelter,
+        "hold_half_passed",
+        request_code,
+        now,
+        URGENT_VALIDITY_SECONDS,
+        code=request_code,
+        expires=expires,
+    )
 
 
 def queue_review_due(
