@@ -75,9 +75,6 @@ class Settings:
     outbox_sweep_seconds: int = 5
     leader_retry_seconds: int = 5  # a follower retries the leader lock this often
 
-    # Statistics: counts below this are shown as "<3" to roles without exact access.
-    small_count_threshold: int = 3
-
     max_content_length: int = 1_000_000
     timezone: str = "Europe/Stockholm"
 

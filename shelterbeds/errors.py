@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, render_template
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -13,6 +14,33 @@ from .domain.errors import DomainError
 from .extensions import db, wants_problem_json
 
 PROBLEM = "application/problem+json"
+
+# Pages speak the user's language: a translated title and what to do, by status. The
+# specific detail from the service follows (it is translated where the catalogue has it).
+PAGE_TEXT = {
+    400: (_l("The request could not be read"), _l("Go back, check the form and send it again.")),
+    401: (_l("Sign in"), _l("Sign in again: your session has ended.")),
+    403: (_l("Not allowed"), _l("Your account does not have access to this.")),
+    404: (_l("Not found"), _l("It does not exist or is not visible to you.")),
+    409: (
+        _l("Something changed"),
+        _l("Someone else changed this first. Reload the page to see the current state."),
+    ),
+    410: (_l("No longer valid"), _l("Ask your administrator for a new link.")),
+    413: (_l("Too large"), _l("The file or form is too large.")),
+    422: (_l("Check the details"), _l("Go back and correct what the message below describes.")),
+    429: (_l("Too many attempts"), _l("Wait a minute and try again.")),
+}
+DEFAULT_PAGE_TEXT = (_l("Something went wrong"), _l("Try again in a moment."))
+
+
+def error_page(status: int, detail: str) -> Any:
+    """The HTML error page: translated title and advice, then the specific detail."""
+    title, hint = PAGE_TEXT.get(status, DEFAULT_PAGE_TEXT)
+    translated = _(detail) if detail else ""
+    return render_template(
+        "web/error.html", status=status, title=title, hint=hint, detail=translated
+    ), status
 
 
 def problem(status: int, title: str, detail: str, errors: Any = None, **extra: Any) -> Response:
@@ -48,23 +76,24 @@ def _http_error(error: HTTPException) -> Any:
         for key, value in (data.get("headers") or {}).items():
             response.headers[key] = value
         return response
-    return render_template("web/error.html", status=status, title=error.name, detail=detail), status
+    return error_page(status, detail if status < 500 else "")
 
 
 def _domain_error(error: DomainError) -> Any:
     db.session.rollback()
     if wants_problem_json():
         return problem(error.status, error.title, error.detail, error.errors, **error.extra)
-    return render_template(
-        "web/error.html", status=error.status, title=error.title, detail=error.detail
-    ), error.status
+    return error_page(error.status, error.detail)
 
 
 def _csrf_error(error: CSRFError) -> Any:
     db.session.rollback()
-    detail = _("The form had expired or was sent from elsewhere. Reload the page and try again.")
     return render_template(
-        "web/error.html", status=400, title=_("Form expired"), detail=detail
+        "web/error.html",
+        status=400,
+        title=_("Form expired"),
+        hint=_("The form had expired or was sent from elsewhere. Reload the page and try again."),
+        detail="",
     ), 400
 
 

@@ -72,6 +72,9 @@ def test_staff_cannot_change_another_shelters_unit_from_the_web(client, demo, se
         f"/shelter/units/{unit.id}/status", data={"status": "occupied", "csrf_token": token}
     )
     assert r.status_code == 403
+    page = r.get_data(as_text=True)
+    assert "Inte tillåtet" in page  # the page explains in Swedish, then the specific reason
+    assert "Bara boendets egen personal får ändra det." in page
     session.refresh(unit)
     assert unit.status.value == "free"
 
