@@ -1,18 +1,18 @@
 """Translation upkeep: check the Swedish catalogue is complete and compile it.
 
-python scripts/i18n.py compile   # .po -> .mo (run by scripts/server, scripts/test, release)
+python scripts/i18n.py compile   # .po -> .mo (scripts/install; create_app does it when stale)
 python scripts/i18n.py check     # every msgid in the code has a Swedish translation
 """
 
 from __future__ import annotations
 
 import sys
-from io import BytesIO
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
-from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+
+from shelterbeds.i18n import compile_catalogue as compile_po
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "shelterbeds/translations/sv/LC_MESSAGES/messages.po"
@@ -29,16 +29,8 @@ def load_catalogue():  # type: ignore[no-untyped-def]
         return read_po(fh, locale="sv")
 
 
-def compiled_bytes() -> bytes:
-    buffer = BytesIO()
-    write_mo(buffer, load_catalogue())
-    return buffer.getvalue()
-
-
 def compile_catalogue() -> Path:
-    target = CATALOGUE.with_suffix(".mo")
-    target.write_bytes(compiled_bytes())
-    return target
+    return compile_po(CATALOGUE)
 
 
 def source_msgids() -> set[str]:

@@ -9,6 +9,7 @@ from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import Settings, load_settings
+from .i18n import ensure_compiled
 
 ROOT = Path(__file__).resolve().parent.parent
 SUPPORTED_LOCALES = ("sv", "en")
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None, *, db_bind: Any = None) -> Flas
     from .web import bp as web_bp
 
     settings = settings or load_settings()
+    ensure_compiled()
     app = Flask(__name__, template_folder=str(ROOT / "templates"))
     app.config.update(
         SETTINGS=settings,
