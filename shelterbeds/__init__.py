@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None, *, db_bind: Any = None) -> Flas
     from . import errors, formatting
     from .api import register_api
     from .extensions import babel, csrf, db, limiter, talisman
+    from .services.auth import configure_password_hashing
     from .web import bp as web_bp
 
     settings = settings or load_settings()
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, *, db_bind: Any = None) -> Flas
         OPENAPI_JSON_PATH="openapi.json",
     )
     db.init(settings.database_url, bind=db_bind)
+    configure_password_hashing(settings.password_hash_time_cost, settings.password_hash_memory_kib)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     limiter.init_app(app)

@@ -30,7 +30,7 @@ class Settings:
     instance_dir: str = "instance"  # the embedded database and the dev secret live here
     database_url: str = ""  # default: SQLite file in instance_dir
     secret_key: str = ""
-    public_url: str = "http://127.0.0.1:5000"
+    public_url: str = ""  # default outside production: http://127.0.0.1:<port>
     port: int = 5000
     redis_url: str = ""
     demo_password: str = ""
@@ -55,6 +55,9 @@ class Settings:
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     login_rate_limit: str = "10 per minute"
+    # Argon2id cost (OWASP: t=3 with 64 MiB, or more); tests lower it to stay fast.
+    password_hash_time_cost: int = 3
+    password_hash_memory_kib: int = 65536
     rate_limit_prefix: str = "shelterbeds"
 
     # SMS.
@@ -160,6 +163,11 @@ def validate(settings: Settings) -> Settings:
                 missing.append("twilio_from")
         if missing:
             raise ConfigError("missing in production: " + ", ".join(_env_name(n) for n in missing))
+    if settings.password_hash_time_cost < 1 or settings.password_hash_memory_kib < 8:
+        raise ConfigError("password hash cost: time cost >= 1 and memory >= 8 KiB")
+    if not settings.public_url:
+        # Links in SMS and activation links follow the port the server really listens on.
+        settings = replace(settings, public_url=f"http://127.0.0.1:{settings.port}")
     instance = Path(settings.instance_dir).resolve()
     if not settings.database_url:
         settings = replace(settings, database_url=f"sqlite:///{instance / 'shelterbeds.sqlite3'}")

@@ -57,6 +57,9 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         secret_key="test-secret",
         sms_backend="recording",
         public_url="https://shelterbeds.test",
+        # The cheapest Argon2id: hashing dominated the suite's time.
+        password_hash_time_cost=1,
+        password_hash_memory_kib=8,
     )
     return base.with_overrides(overrides)
 

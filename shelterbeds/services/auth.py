@@ -20,6 +20,16 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 MIN_PASSWORD_LENGTH = 12
 
 
+def configure_password_hashing(time_cost: int, memory_kib: int) -> None:
+    """Set the Argon2id cost for this process (settings; low in tests, where it is the cost
+    of most fixtures). Existing hashes with another cost still verify and are rehashed."""
+    global _hasher, _DUMMY_HASH
+    if (_hasher.time_cost, _hasher.memory_cost) == (time_cost, memory_kib):
+        return
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+    _DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
 def hash_password(password: str) -> str:
     """Argon2id hash of a password that meets the length rule."""
     if len(password) < MIN_PASSWORD_LENGTH:
