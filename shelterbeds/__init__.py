@@ -28,7 +28,9 @@ def create_app(settings: Settings | None = None, *, db_bind: Any = None) -> Flas
     """Build the app. `db_bind` lets tests bind the session to an open connection."""
     from . import errors, formatting
     from .api import register_api
+    from .domain.clock import utcnow
     from .extensions import babel, csrf, db, limiter, talisman
+    from .notifications import after_commit
     from .services.auth import configure_password_hashing
     from .web import bp as web_bp
 
@@ -75,6 +77,7 @@ def create_app(settings: Settings | None = None, *, db_bind: Any = None) -> Flas
     if settings.is_production:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
+    after_commit.init_app(app, db, utcnow)
     app.register_blueprint(web_bp)
     register_api(app)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 
 import click
 
@@ -16,6 +17,19 @@ def _app():  # type: ignore[no-untyped-def]
     from . import create_app
 
     return create_app(load_settings())
+
+
+@contextmanager
+def _unit_of_work(app):  # type: ignore[no-untyped-def]
+    """One transaction; after it commits, send any SMS it queued (as web requests do)."""
+    from .extensions import db as database
+    from .notifications.after_commit import get_sender, send_committed
+    from .notifications.outbox import OutboxPolicy
+
+    with database.transaction() as session:
+        yield session
+    policy = OutboxPolicy.from_settings(app.config["SETTINGS"])
+    send_committed(session, session.close, database.new_session, get_sender(app), policy, utcnow)
 
 
 @click.group()
@@ -53,13 +67,12 @@ def db_upgrade() -> None:
 @click.option("--reset", is_flag=True, help="Restore the demo's initial state.")
 def demo(reset: bool) -> None:
     """Load the Örebro län demo (idempotent) and print the accounts."""
-    from .extensions import db as database
     from .services.demo import load_demo
 
     settings = load_settings()
-    _app()
+    app = _app()
     try:
-        with database.transaction() as session:
+        with _unit_of_work(app) as session:
             result = load_demo(session, utcnow(), settings.demo_password or None, reset=reset)
     except DomainError as err:
         raise click.ClickException(f"{err.detail} (SHELTERBEDS_DEMO_PASSWORD)") from err
@@ -84,13 +97,12 @@ def users() -> None:
 @click.option("--shelter", "shelter_slug", help="Shelter slug (shelter_staff).")
 def users_create(email: str, role: str, org_slug: str | None, shelter_slug: str | None) -> None:
     """Create an account; the password is read from stdin."""
-    from .extensions import db as database
     from .services.accounts import create_user
 
     password = sys.stdin.readline().rstrip("\n")
-    _app()
+    app = _app()
     try:
-        with database.transaction() as session:
+        with _unit_of_work(app) as session:
             user = create_user(
                 session,
                 email=email,
@@ -114,12 +126,11 @@ def tokens() -> None:
 @click.option("--name", default="cli")
 def tokens_create(email: str, name: str) -> None:
     """Create an API token and print it once."""
-    from .extensions import db as database
     from .services import auth
 
-    _app()
+    app = _app()
     try:
-        with database.transaction() as session:
+        with _unit_of_work(app) as session:
             user = auth.user_by_email(session, email)
             _token, raw = auth.create_token(session, user, name, utcnow())
     except DomainError as err:

@@ -163,8 +163,10 @@ def validate(settings: Settings) -> Settings:
                 missing.append("twilio_from")
         if missing:
             raise ConfigError("missing in production: " + ", ".join(_env_name(n) for n in missing))
-    if settings.password_hash_time_cost < 1 or settings.password_hash_memory_kib < 8:
-        raise ConfigError("password hash cost: time cost >= 1 and memory >= 8 KiB")
+    if settings.password_hash_time_cost < 1 or settings.password_hash_memory_kib < 32:
+        raise ConfigError(
+            "password hash cost: time cost >= 1 and memory >= 32 KiB (8 per lane, 4 lanes)"
+        )
     if not settings.public_url:
         # Links in SMS and activation links follow the port the server really listens on.
         settings = replace(settings, public_url=f"http://127.0.0.1:{settings.port}")

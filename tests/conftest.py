@@ -59,7 +59,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         public_url="https://shelterbeds.test",
         # The cheapest Argon2id: hashing dominated the suite's time.
         password_hash_time_cost=1,
-        password_hash_memory_kib=8,
+        password_hash_memory_kib=32,
     )
     return base.with_overrides(overrides)
 

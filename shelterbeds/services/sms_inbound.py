@@ -1,8 +1,9 @@
 """Inbound SMS: opt-out keywords, and staff commands that update a shelter without a browser.
 
 `LEDIG <unit>`, `UPPTAGEN <unit>` (label, or the number in it: "LEDIG 3" for "Rum 3") and
-`OK` (still correct) from a registered staff phone. Each MessageSid is processed once: a
-replayed webhook gets the stored reply and changes nothing.
+`OK` (still correct) from a staff member's registered phone or from one of the shelter's
+on-call phones (a shared phone that belongs to the shelter, not to a person). Each
+MessageSid is processed once: a replayed webhook gets the stored reply and changes nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.enums import ChangeSource, Role, UnitStatus
 from ..domain.errors import DomainError
-from ..models import ProcessedInboundSms, Unit, User
+from ..models import ProcessedInboundSms, Shelter, Unit, User
 from ..notifications import messages, optouts
 from ..notifications.phones import to_e164
 from . import units
@@ -41,10 +42,29 @@ class InboundResult:
     duplicate: bool = False
 
 
-def _staff_by_phone(session: Session, phone: str) -> User | None:
-    return session.scalar(
+@dataclass(frozen=True)
+class Sender:
+    """Who texted: a staff member (`user`) or a shelter's on-call phone (`user` None)."""
+
+    shelter_id: int
+    user: User | None
+    locale: str
+
+
+def _sender(session: Session, phone: str) -> Sender | None:
+    """The staff member with this phone, else the one shelter that lists it as on-call."""
+    user = session.scalar(
         select(User).where(User.phone == phone, User.active, User.role == Role.SHELTER_STAFF)
     )
+    if user is not None and user.shelter_id is not None:
+        return Sender(user.shelter_id, user, user.locale)
+    # On-call lists are small JSON arrays; a few hundred shelters nationally, so filtering
+    # here is cheaper than a JSON containment query that differs between the two engines.
+    rows = session.execute(select(Shelter.id, Shelter.on_call_phones).where(Shelter.active)).all()
+    shelters = [shelter_id for shelter_id, phones in rows if phone in (phones or [])]
+    if len(shelters) == 1:  # a number on two shelters' lists cannot say which one it means
+        return Sender(shelters[0], None, "sv")
+    return None
 
 
 def find_unit(session: Session, shelter_id: int, ref: str) -> Unit | None:
@@ -65,17 +85,17 @@ def find_unit(session: Session, shelter_id: int, ref: str) -> Unit | None:
     return None
 
 
-def _command(session: Session, user: User, text: str, now: datetime) -> str:
-    locale = user.locale
+def _command(session: Session, sender: Sender, text: str, now: datetime) -> str:
+    locale = sender.locale
     word, _sep, rest = text.partition(" ")
     word = word.upper()
     if word in CONFIRM_WORDS and not rest.strip():
-        assert user.shelter_id is not None
-        shelter = units.confirm_shelter(session, user, user.shelter_id, now)
+        shelter = units.get_shelter(session, sender.shelter_id)
+        shelter.confirmed_at = now
+        session.flush()
         return messages.render("reply_confirmed", locale, shelter=shelter.name)
     if word in STATUS_WORDS and rest.strip():
-        assert user.shelter_id is not None
-        unit = find_unit(session, user.shelter_id, rest)
+        unit = find_unit(session, sender.shelter_id, rest)
         if unit is None:
             problem = (
                 f"Unknown unit '{rest.strip()[:20]}'."
@@ -86,7 +106,9 @@ def _command(session: Session, user: User, text: str, now: datetime) -> str:
         status = STATUS_WORDS[word]
         try:
             with session.begin_nested():
-                units.set_unit_status(session, user, unit.id, status, now, source=ChangeSource.SMS)
+                units.apply_staff_status(
+                    session, unit, status, now, actor=sender.user, source=ChangeSource.SMS
+                )
         except DomainError as err:
             return messages.render("reply_help", locale, problem=err.detail[:80])
         return messages.render(
@@ -115,8 +137,8 @@ def handle_inbound(
         phone = from_phone
     text = " ".join(body.split())
     word = text.upper()
-    user = _staff_by_phone(session, phone)
-    locale = user.locale if user else "sv"
+    sender = _sender(session, phone)
+    locale = sender.locale if sender else "sv"
 
     if word in STOP_WORDS:
         optouts.record_opt_out(session, phone, now, "keyword")
@@ -124,10 +146,10 @@ def handle_inbound(
     elif word in START_WORDS:
         optouts.remove_opt_out(session, phone)
         reply = messages.render("reply_opted_in", locale)
-    elif user is None:
+    elif sender is None:
         reply = messages.render("reply_unknown_sender", "sv")
     else:
-        reply = _command(session, user, text, now)
+        reply = _command(session, sender, text, now)
     marker.reply = reply
     session.flush()
     return InboundResult(reply)

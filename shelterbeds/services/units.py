@@ -87,6 +87,22 @@ def set_unit_status(
     """Staff set a unit free, occupied or closed; the shelter counts as confirmed."""
     unit = get_unit(session, unit_id)
     require_shelter_staff_of(actor, unit.shelter_id)
+    return apply_staff_status(session, unit, status, now, actor=actor, source=source)
+
+
+def apply_staff_status(
+    session: Session,
+    unit: Unit,
+    status: UnitStatus,
+    now: datetime,
+    *,
+    actor: User | None,
+    source: ChangeSource,
+) -> Unit:
+    """Set a unit free/occupied/closed for its shelter (the caller checked who may).
+
+    `actor` is None for a command from the shelter's own on-call phone (no personal account).
+    """
     if status not in STAFF_SETTABLE:
         raise Invalid(
             "A unit is held only by a placement request.",

@@ -28,7 +28,6 @@ from . import (  # noqa: E402,F401  (register routes)
     requests,
     search,
     shelter,
-    sms,
     subscriptions,
     turnaways,
     twilio_hooks,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from shelterbeds.models import OutboxMessage, OutboxStatus, Shelter, SmsOptOut, Subscription, Unit
-from shelterbeds.web.sms import get_sender
+from shelterbeds.notifications.after_commit import get_sender
 
 SOCIALJOUR = "socialjour.orebro@example.org"
 KARLSKOGA = "socialtjanst.karlskoga@example.org"

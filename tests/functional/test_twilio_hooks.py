@@ -123,6 +123,48 @@ def test_upptagen_ok_and_unknown_unit(client, session, staff):
     assert session.get(Shelter, shelter.id).confirmed_at is not None
 
 
+def test_the_shelters_on_call_phone_can_send_commands(client, session, demo):
+    shelter = session.scalar(select(Shelter).where(Shelter.slug == "sara-huset"))
+    on_call = shelter.on_call_phones[0]
+    assert not session.scalar(select(User).where(User.phone == on_call))  # not a person's
+    r = _post(client, "/twilio/sms", _inbound("SM400", "LEDIG 5", sender=on_call))
+    assert "Lägenhet 5 är nu ledig" in r.get_data(as_text=True)
+    session.expire_all()
+    unit = _sara_unit(session, "Lägenhet 5")
+    assert unit.status is UnitStatus.FREE
+    change = session.scalar(
+        select(UnitStatusChange).where(
+            UnitStatusChange.unit_id == unit.id, UnitStatusChange.source == "sms"
+        )
+    )
+    assert change.changed_by_id is None  # the shelter's shared phone, not a person
+    # Another shelter's unit with the same number is out of reach: "5" means Sara-huset's.
+    orebro_rum5 = session.scalar(
+        select(Unit)
+        .join(Shelter)
+        .where(Shelter.slug == "kvinnohuset-orebro", Unit.label == "Rum 5")
+    )
+    assert orebro_rum5.status is UnitStatus.OCCUPIED
+
+
+def test_a_number_on_two_shelters_on_call_lists_is_not_trusted(client, session, demo):
+    shared = "+46701740699"
+    for shelter in session.scalars(select(Shelter)):
+        shelter.on_call_phones = [*shelter.on_call_phones, shared]
+    session.commit()
+    r = _post(client, "/twilio/sms", _inbound("SM401", "LEDIG 5", sender=shared))
+    assert "inte registrerat" in r.get_data(as_text=True)
+    session.expire_all()
+    assert _sara_unit(session, "Lägenhet 5").status is UnitStatus.OCCUPIED
+
+
+def test_demo_staff_accounts_have_phones_that_work(client, session, demo):
+    user = session.scalar(select(User).where(User.email == "personal.sara@example.org"))
+    assert user.phone
+    r = _post(client, "/twilio/sms", _inbound("SM402", "UPPTAGEN 1", sender=user.phone))
+    assert "upptagen" in r.get_data(as_text=True)
+
+
 def test_unknown_sender_cannot_change_anything(client, session, demo):
     r = _post(client, "/twilio/sms", _inbound("SM300", "LEDIG 5", sender="+46701112233"))
     assert "inte registrerat" in r.get_data(as_text=True)
