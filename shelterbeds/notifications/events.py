@@ -52,6 +52,50 @@ def queue_new_request(
     )
 
 
+def queue_request_withdrawn(
+    session: Session, *, shelter: Shelter, request_code: str, now: datetime
+) -> list[OutboxMessage]:
+    """Tell the shelter's on-call phones that a request they were told about is withdrawn."""
+    return _to_on_call_phones(
+        session,
+        shelter,
+        "request_withdrawn",
+        request_code,
+        now,
+        URGENT_VALIDITY_SECONDS,
+        code=request_code,
+        shelter=shelter.name,
+    )
+
+
+def queue_placement_ended(
+    session: Session,
+    *,
+    shelter: Shelter,
+    request_code: str,
+    now: datetime,
+    callback_phone: str | None = None,
+    locale: str | None = None,
+) -> list[OutboxMessage]:
+    """Tell the other party that a placement ended: the requester's callback phone when the
+    shelter ended it, else the shelter's on-call phones (its unit is free again)."""
+    if callback_phone is None:
+        return _to_on_call_phones(
+            session, shelter, "placement_ended", request_code, now, None,
+            code=request_code, shelter=shelter.name,
+        )  # fmt: skip
+    body = messages.render("placement_ended", locale, code=request_code, shelter=shelter.name)
+    row = outbox.enqueue(
+        session,
+        kind="placement_ended",
+        to=callback_phone,
+        body=body,
+        now=now,
+        dedupe_key=f"placement_ended:{request_code}:{callback_phone}",
+    )
+    return [row] if row is not None else []
+
+
 def _to_on_call_phones(
     session: Session,
     shelter: Shelter,

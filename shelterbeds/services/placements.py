@@ -12,6 +12,7 @@ from ..domain.enums import ChangeSource, Role, UnitStatus
 from ..domain.errors import Conflict, NotFound
 from ..domain.requests import EndReason, next_review_after, review_overdue
 from ..models import Placement, User
+from ..notifications import events
 from . import audit
 from .access import require_case_party, require_case_visible, require_requesting_org, require_role
 from .units import transition_unit
@@ -100,6 +101,15 @@ def end_placement(
         source=ChangeSource.API,
     )
     audit.record(session, actor, "placement.end", "placement", placement.id, now)
+    ended_by_shelter = actor.role is Role.SHELTER_STAFF
+    events.queue_placement_ended(
+        session,
+        shelter=placement.shelter,
+        request_code=placement.request.code,
+        now=now,
+        callback_phone=placement.request.callback_phone if ended_by_shelter else None,
+        locale=placement.request.requested_by.locale if ended_by_shelter else None,
+    )
     return placement
 
 

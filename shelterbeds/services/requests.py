@@ -368,4 +368,5 @@ def withdraw(session: Session, actor: User, request_id: int, now: datetime) -> P
     require_requesting_org(actor, req.organisation_id)
     _decide(session, req, RequestStatus.WITHDRAWN, UnitStatus.FREE, actor, now)
     audit.record(session, actor, "request.withdraw", "request", req.id, now)
+    events.queue_request_withdrawn(session, shelter=req.shelter, request_code=req.code, now=now)
     return req

@@ -125,3 +125,37 @@ def test_an_expired_hold_is_released_when_read_or_searched(client, token_for, de
             select(OutboxMessage).where(OutboxMessage.kind == "request_expired")
         )
     ] == ["+46701234567"]
+
+
+def _sms(session, kind):
+    return session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)
+    ).all()
+
+
+def test_withdrawal_tells_the_shelters_on_call_phones(client, token_for, demo, session):
+    unit = _unit(session, "sara-huset", "Lägenhet 2")
+    req = _request(client, token_for, unit)
+    r = client.post(f"/api/v1/requests/{req['id']}/withdraw", headers=token_for(SOCIALJOUR))
+    assert r.status_code == 200, r.json
+    shelter = session.scalar(select(Shelter).where(Shelter.slug == "sara-huset"))
+    sent = _sms(session, "request_withdrawn")
+    assert [m.to_phone for m in sent] == shelter.on_call_phones
+    assert "dragits tillbaka" in sent[0].body and CASE not in sent[0].body
+
+
+def test_ending_a_placement_tells_the_other_party(client, token_for, demo, session):
+    unit = _unit(session, "sara-huset", "Lägenhet 2")
+    req = _request(client, token_for, unit)
+    accepted = client.post(f"/api/v1/requests/{req['id']}/accept", headers=token_for(STAFF_SARA))
+    assert accepted.status_code == 200, accepted.json
+    placement_id = accepted.json["id"]
+    r = client.post(
+        f"/api/v1/placements/{placement_id}/end",
+        json={"reason": "own_housing"},
+        headers=token_for(STAFF_SARA),
+    )
+    assert r.status_code == 200, r.json
+    sent = _sms(session, "placement_ended")
+    assert [m.to_phone for m in sent] == ["+46701234567"]  # the requester's callback phone
+    assert "avslutats" in sent[0].body
