@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import Settings, load_settings
 from .i18n import ensure_compiled
+from .routing import IdConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 SUPPORTED_LOCALES = ("sv", "en")
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, *, db_bind: Any = None) -> Flas
     settings = settings or load_settings()
     ensure_compiled()
     app = Flask(__name__, template_folder=str(ROOT / "templates"))
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     app.config.update(
         SETTINGS=settings,
         SECRET_KEY=settings.secret_key,

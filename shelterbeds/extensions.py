@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import http
+from typing import Any
+
 from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -11,13 +14,34 @@ from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 
 from .db import Database
+from .schemas.problems import ProblemOut
+
+PROBLEM_JSON = "application/problem+json"
 
 
 class Api(_Api):
     """flask-smorest Api whose errors are problem+json, mapped in one place (errors.py)."""
 
+    ERROR_SCHEMA = ProblemOut
+
     def _register_error_handlers(self) -> None:  # errors.py registers app-wide handlers
         return None
+
+    def _register_responses(self) -> None:
+        """Document error responses as `application/problem+json`, which is what they are."""
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["content"] = {PROBLEM_JSON: {"schema": self.ERROR_SCHEMA}}
+            self.spec.components.response(status.name, response, lazy=True)
+        self.spec.components.response(
+            "DEFAULT_ERROR",
+            {
+                "description": "Any other error, as problem details",
+                "content": {PROBLEM_JSON: {"schema": self.ERROR_SCHEMA}},
+            },
+            lazy=True,
+        )
 
 
 db = Database()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, current_app, render_template, request
 from flask_smorest import Blueprint
 
@@ -30,12 +32,60 @@ def _before_api_request() -> None:
     load_api_actor()
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def file_response(description: str) -> dict[str, Any]:
+    """OpenAPI for a 200 that is a CSV or XLSX download (`?format=csv|xlsx`)."""
+    return {
+        "description": description,
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            XLSX: {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+
+
 def make_blueprint(name: str, description: str) -> Blueprint:
     """A flask-smorest blueprint under /api/v1 with our auth hook and no CSRF (no cookies)."""
     blp = Blueprint(name, __name__, url_prefix="/api/v1", description=description)
     blp.before_request(_before_api_request)
     csrf.exempt(blp)
     return blp
+
+
+# Which errors an operation can answer with, by what it takes (all are problem+json).
+ALWAYS = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 429: "TOO_MANY_REQUESTS"}
+WITH_PATH_ID = {404: "NOT_FOUND"}
+WITH_BODY = {
+    400: "BAD_REQUEST",
+    409: "CONFLICT",
+    413: "REQUEST_ENTITY_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "UNPROCESSABLE_ENTITY",
+}
+WITH_QUERY = {422: "UNPROCESSABLE_ENTITY"}
+CHANGES = {409: "CONFLICT", 422: "UNPROCESSABLE_ENTITY"}
+
+
+def _document_error_codes(spec: Any) -> None:
+    """List every error status each operation can return in the OpenAPI document."""
+    for path, operations in spec._paths.items():
+        for method, operation in operations.items():
+            if method == "parameters" or not isinstance(operation, dict):
+                continue
+            codes = dict(ALWAYS)
+            if "{" in path:
+                codes |= WITH_PATH_ID
+            if method in ("post", "put", "patch"):
+                codes |= WITH_BODY
+            if method in ("post", "put", "patch", "delete"):
+                codes |= CHANGES
+            if any(p.get("in") == "query" for p in operation.get("parameters", [])):
+                codes |= WITH_QUERY
+            responses = operation.setdefault("responses", {})
+            for code, name in codes.items():
+                responses.setdefault(str(code), spec.components.get_ref("response", name))
 
 
 def register_api(app: Flask) -> None:
@@ -72,6 +122,8 @@ def register_api(app: Flask) -> None:
         imports,
     ):
         api.register_blueprint(module.blp)
+
+    _document_error_codes(api.spec)
 
     @app.get("/api/v1/docs")
     def api_docs() -> str:

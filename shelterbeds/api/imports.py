@@ -12,7 +12,7 @@ from ..domain.enums import Role
 from ..extensions import db
 from ..schemas.admin import ExportArgs, ImportArgs
 from ..schemas.imports import export_file, import_file
-from . import make_blueprint
+from . import file_response, make_blueprint
 
 blp = make_blueprint("imports", "Bulk import and export of shelters and units")
 # Endpoints that take a file body instead of JSON (see api/__init__.py).
@@ -47,6 +47,7 @@ def import_shelters(args: dict[str, Any]) -> Any:
 @blp.get("/exports/shelters")
 @roles_required(Role.ADMIN)
 @blp.arguments(ExportArgs, location="query")
+@blp.doc(responses={"200": file_response("Shelters and units, one row per unit")})
 def export_shelters(args: dict[str, Any]) -> Response:
     """Shelters and units, one row per unit, in the columns the import reads."""
     body, mimetype, filename = export_file(db.session, current_actor(), args["format"])

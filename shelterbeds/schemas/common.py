@@ -7,10 +7,18 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from ..domain.enums import Sex, SubstanceUse
+from ..domain.ids import MAX_ID
 from ..domain.matching import Child, Household, Needs
 
 MUNICIPALITY_CODE = validate.Regexp(r"^\d{4}$", error="Use a 4-digit SCB municipality code.")
 LANGUAGE_CODE = validate.Regexp(r"^[a-z]{2,3}$", error="Use an ISO 639-1 code such as 'ar'.")
+
+
+def IdField(**kwargs: Any) -> fields.Integer:  # noqa: N802 (reads like a field class)
+    """A database id in a body or query: a whole number 1 … MAX_ID (a larger one is 422,
+    not a database error)."""
+    kwargs.setdefault("strict", True)
+    return fields.Integer(validate=validate.Range(1, MAX_ID, error="Not a valid id."), **kwargs)
 
 
 class ChildSchema(Schema):

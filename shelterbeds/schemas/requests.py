@@ -20,6 +20,7 @@ from .common import (
     MUNICIPALITY_CODE,
     HouseholdOut,
     HouseholdSchema,
+    IdField,
     NeedsOut,
     NeedsSchema,
     no_personal_data,
@@ -39,7 +40,7 @@ def _one_of(enum_cls: Any) -> validate.OneOf:
 class RequestIn(Schema):
     """`POST /api/v1/requests`: no name, personnummer or address anywhere."""
 
-    unit_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    unit_id = IdField(required=True)
     municipality_code = fields.String(
         required=True,
         validate=MUNICIPALITY_CODE,

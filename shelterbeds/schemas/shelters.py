@@ -70,10 +70,13 @@ class UnitStatusOut(UnitOut):
 
 class UnitSummaryOut(Schema):
     total = fields.Integer()
-    free = fields.Integer()
+    free = fields.Integer(metadata={"description": "free and offered (vacancies not unknown)"})
     held = fields.Integer()
     occupied = fields.Integer()
     closed = fields.Integer()
+    unconfirmed = fields.Integer(
+        metadata={"description": "marked free, but the shelter's vacancies are unknown"}
+    )
 
 
 class ShelterOut(ShelterBriefOut):

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from .common import HouseholdOut, HouseholdSchema, NeedsSchema
+from .common import HouseholdOut, HouseholdSchema, IdField, NeedsSchema
 from .phones import Phone
 
 HHMM = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="Use local time as HH:MM, e.g. 18:00.")
@@ -17,7 +17,7 @@ class SubscriptionIn(Schema):
         unknown = RAISE
 
     phone = Phone(required=True, metadata={"description": "E.164 or Swedish national format"})
-    shelter_id = fields.Integer(load_default=None, allow_none=True)
+    shelter_id = IdField(load_default=None, allow_none=True)
     household = fields.Nested(HouseholdSchema, load_default=lambda: {"adults": 1, "children": []})
     needs = fields.Nested(NeedsSchema, load_default=dict)
     active_from = fields.String(load_default=None, allow_none=True, validate=HHMM)

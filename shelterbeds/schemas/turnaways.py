@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from marshmallow import (
@@ -19,7 +19,7 @@ from marshmallow import (
 from ..domain.enums import DeclineReason, TurnAwayChannel
 from ..domain.errors import Invalid
 from ..domain.turnaways import WHEN_CHOICES, local_to_utc
-from .common import MUNICIPALITY_CODE, no_personal_data
+from .common import MUNICIPALITY_CODE, IdField, no_personal_data
 
 # Entered by people; `request` is set only when a placement request is declined.
 MANUAL_CHANNELS = [TurnAwayChannel.PHONE, TurnAwayChannel.WALK_IN, TurnAwayChannel.OTHER]
@@ -81,10 +81,9 @@ class TurnAwayIn(TurnAwayBase):
             "At most 31 days ago and not in the future."
         },
     )
-    shelter_id = fields.Integer(
+    shelter_id = IdField(
         load_default=None,
         allow_none=True,
-        strict=True,
         metadata={"description": "Admins only: the refusing shelter. Staff: their own."},
     )
 
@@ -95,12 +94,18 @@ class TurnAwayIn(TurnAwayBase):
         return data
 
 
+REPORTING_DATES = validate.Range(
+    date(2000, 1, 1), date(2999, 12, 31), error="Use a date between 2000 and 2999."
+)
+
+
 class TurnAwayQueryArgs(Schema):
     """`GET /api/v1/turnaways?from=YYYY-MM-DD&to=YYYY-MM-DD` (local dates, both inclusive)."""
 
-    from_ = fields.Date(data_key="from", load_default=None)
-    to = fields.Date(load_default=None)
-    shelter_id = fields.Integer(load_default=None, metadata={"description": "Admins only."})
+    # Bounded years: 9999-12-31 + 1 day would overflow, and nothing predates the service.
+    from_ = fields.Date(data_key="from", load_default=None, validate=REPORTING_DATES)
+    to = fields.Date(load_default=None, validate=REPORTING_DATES)
+    shelter_id = IdField(load_default=None, strict=False, metadata={"description": "Admins only."})
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
 
     @validates_schema

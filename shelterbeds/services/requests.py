@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.enums import ChangeSource, Role, TurnAwayChannel, UnitStatus
 from ..domain.errors import Conflict, Invalid, NotFound
-from ..domain.freshness import FreshnessThresholds
+from ..domain.freshness import FreshnessThresholds, describe_freshness, vacancies_trusted
 from ..domain.matching import Household, Needs
 from ..domain.requests import (
     SUITABILITY_REASONS,
@@ -32,7 +32,7 @@ from ..domain.requests import (
     hold_expired,
 )
 from ..domain.turnaways import EpisodePolicy
-from ..models import Municipality, Placement, PlacementRequest, User
+from ..models import Municipality, Placement, PlacementRequest, Shelter, User
 from ..notifications import events
 from . import audit
 from .access import (
@@ -188,6 +188,8 @@ def request_unit(
             errors={"municipality_code": ["Use one of your organisation's municipality codes."]},
         )
     check_fit(req_in, unit, muni.county_code)
+    thresholds = thresholds or FreshnessThresholds()
+    _require_trusted_vacancies(session, actor, req_in, unit.shelter, now, thresholds)
 
     # Lazy expiry: a hold past its time never blocks a new request, even before the clock
     # process has released it.
@@ -216,9 +218,7 @@ def request_unit(
             f"{unit.shelter.name}, {unit.label} is {unit.status.value}, not free. "
             "See 'alternatives' for other suitable free places.",
             current_status=unit.status.value,
-            alternatives=alternatives(
-                session, actor, req_in, now, thresholds or FreshnessThresholds()
-            ),
+            alternatives=alternatives(session, actor, req_in, now, thresholds),
         ) from exc
 
     h, n = req_in.household, req_in.needs
@@ -348,6 +348,33 @@ def decline(
     audit.record(session, actor, "request.decline", "request", req.id, now)
     _tell_requester(session, req, "declined", now)
     return req
+
+
+def _require_trusted_vacancies(
+    session: Session,
+    actor: User,
+    req_in: RequestInput,
+    shelter: Shelter,
+    now: datetime,
+    thresholds: FreshnessThresholds,
+) -> None:
+    """409 when the shelter's vacancies are unknown: search no longer offers them, so a
+    request must not hold one either (the unit may well be taken by a phone placement)."""
+    info = describe_freshness(shelter.confirmed_at, now, thresholds)
+    if vacancies_trusted(info.state):
+        return
+    if info.age_minutes is None:
+        since = "has never confirmed its vacancies"
+    else:
+        since = f"last confirmed its vacancies {info.age_minutes // 60} hours ago"
+    raise Conflict(
+        f"{shelter.name} {since} (more than {thresholds.stale.total_seconds() / 3600:g} hours: "
+        "unknown), so none of its units can be requested. Phone the shelter, or choose one "
+        "of the 'alternatives'.",
+        reason="vacancies_unknown",
+        confirmed_at=shelter.confirmed_at.isoformat() if shelter.confirmed_at else None,
+        alternatives=alternatives(session, actor, req_in, now, thresholds),
+    )
 
 
 def _tell_requester(session: Session, req: PlacementRequest, outcome: str, now: datetime) -> None:

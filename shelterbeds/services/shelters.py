@@ -11,7 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..domain.enums import UnitStatus
-from ..domain.freshness import FreshnessInfo, FreshnessThresholds, describe_freshness
+from ..domain.freshness import (
+    FreshnessInfo,
+    FreshnessThresholds,
+    describe_freshness,
+    vacancies_trusted,
+)
 from ..models import Shelter, Unit, User
 
 
@@ -44,9 +49,11 @@ def list_shelters(
     for shelter in shelters:
         c = counts.get(shelter.id, Counter())
         summary = {s.value: c[s.value] for s in UnitStatus} | {"total": sum(c.values())}
-        result.append(
-            ShelterOverview(
-                shelter, summary, describe_freshness(shelter.confirmed_at, now, thresholds)
-            )
-        )
+        freshness = describe_freshness(shelter.confirmed_at, now, thresholds)
+        # One truth about what is free: units at a shelter whose vacancies are unknown are
+        # not free anywhere (search, requests, this listing); they count as `unconfirmed`.
+        summary["unconfirmed"] = 0
+        if not vacancies_trusted(freshness.state):
+            summary["unconfirmed"], summary["free"] = summary["free"], 0
+        result.append(ShelterOverview(shelter, summary, freshness))
     return result

@@ -15,6 +15,7 @@ from ..authz import current_actor, roles_required
 from ..domain.clock import utcnow
 from ..domain.enums import Role
 from ..domain.errors import Conflict, Invalid, NotFound
+from ..domain.ids import parse_id
 from ..domain.requests import DeclineReason, EndReason, RequestStatus, minutes_left
 from ..extensions import db
 from ..schemas.requests import DeclineIn, RequestIn
@@ -103,17 +104,18 @@ def _form_to_body(form: Any) -> dict[str, Any]:
         "callback_phone": form.get("callback_phone", ""),
         "note": form.get("note") or None,
     }
-    if str(body["unit_id"]).isdigit():  # anything else: the schema reports it
-        body["unit_id"] = int(body["unit_id"])
+    if str(body["unit_id"]).isascii() and str(body["unit_id"]).isdigit():
+        body["unit_id"] = int(body["unit_id"])  # anything else: the schema reports it
     return body
 
 
 def _form_page(form: Any, status: int = 200, **extra: Any) -> Any:
     actor = current_actor()
     unit = None
+    unit_id = parse_id(form.get("unit_id", ""))
     try:
-        unit = get_unit(db.session, int(form.get("unit_id", "")))
-    except (ValueError, NotFound):  # unknown or malformed unit: the form says so
+        unit = get_unit(db.session, unit_id) if unit_id else None
+    except NotFound:  # unknown or malformed unit: the form says so
         unit = None
     context = {
         "form": form,

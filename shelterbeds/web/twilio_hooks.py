@@ -11,6 +11,7 @@ from typing import Any
 from flask import Response, current_app, request
 
 from ..domain.clock import utcnow
+from ..domain.ids import parse_id
 from ..errors import problem
 from ..extensions import csrf, db
 from ..notifications.callbacks import apply_status_callback
@@ -67,7 +68,7 @@ def twilio_status() -> Any:
     for name in ("MessageSid", "MessageStatus"):
         if not form.get(name):
             return _bad(name)
-    outbox_id = request.args.get("o", type=int)
+    outbox_id = parse_id(request.args.get("o"))
     apply_status_callback(
         db.session,
         message_sid=form["MessageSid"][:64],

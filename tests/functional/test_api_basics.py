@@ -57,7 +57,14 @@ def test_shelters_list_for_every_role(client, demo, token_for):
         r = client.get("/api/v1/shelters", headers=token_for(email))
         assert r.status_code == 200, email
     sara = next(s for s in r.json if s["slug"] == "sara-huset")
-    assert sara["units"] == {"total": 13, "free": 3, "held": 0, "occupied": 10, "closed": 0}
+    assert sara["units"] == {
+        "total": 13,
+        "free": 3,
+        "held": 0,
+        "occupied": 10,
+        "closed": 0,
+        "unconfirmed": 0,
+    }
     assert sara["policies"]["lgbtq"] == "after_assessment"
     assert sara["freshness"]["state"] == "fresh"
     assert "Antagande" in sara["assumptions"]
