@@ -19,8 +19,8 @@ from shelterbeds.db import Base, is_sqlite, make_engine
 from shelterbeds.domain.clock import utcnow
 from shelterbeds.migrate import upgrade
 from shelterbeds.services.reference import ensure_reference_data
+from tests.support.factories import DEMO_PASSWORD, make_settings
 
-DEMO_PASSWORD = "demo-password-123"
 REFERENCE_TABLES = {"counties", "municipalities", "alembic_version"}
 
 
@@ -47,21 +47,6 @@ def engine(database_url: str) -> Iterator[Engine]:
         session.commit()
     yield engine
     engine.dispose()
-
-
-def make_settings(database_url: str, **overrides: Any) -> Settings:
-    """Settings for tests: the test database, the recording SMS sender, a fixed secret."""
-    base = Settings(
-        env="test",
-        database_url=database_url,
-        secret_key="test-secret",
-        sms_backend="recording",
-        public_url="https://shelterbeds.test",
-        # The cheapest Argon2id: hashing dominated the suite's time.
-        password_hash_time_cost=1,
-        password_hash_memory_kib=32,
-    )
-    return base.with_overrides(overrides)
 
 
 @pytest.fixture

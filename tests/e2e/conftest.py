@@ -26,7 +26,7 @@ from shelterbeds.db import make_engine
 from shelterbeds.domain.clock import utcnow
 from shelterbeds.migrate import upgrade
 from shelterbeds.services.demo import load_demo
-from tests.conftest import DEMO_PASSWORD
+from tests.support.factories import DEMO_PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -14,8 +14,8 @@ from shelterbeds.domain.enums import OrganisationKind, Role
 from shelterbeds.models import Organisation, Shelter, ShelterProfileChange, Unit, User
 from shelterbeds.schemas.imports import COLUMNS, XLSX_TYPE
 from shelterbeds.services.auth import hash_password
-from tests.conftest import DEMO_PASSWORD
-from tests.functional.test_shelter_import import shelter_rows, to_csv
+from tests.support.factories import DEMO_PASSWORD
+from tests.support.imports import shelter_rows, to_csv
 
 ADMIN = "admin@example.org"
 PAGE = "/admin/import"

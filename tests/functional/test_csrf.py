@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from shelterbeds.models import Shelter, Unit
-from tests.conftest import DEMO_PASSWORD
+from tests.support.factories import DEMO_PASSWORD
 
 SARA_STAFF = "personal.sara@example.org"
 

@@ -8,8 +8,7 @@ import uuid
 import pytest
 
 from shelterbeds import create_app
-from tests.conftest import make_settings
-from tests.functional.test_web_pages import csrf
+from tests.support.factories import csrf, make_settings
 
 REDIS_URL = os.environ.get("SHELTERBEDS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 

@@ -9,7 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from shelterbeds.domain.clock import utcnow
 from shelterbeds.models import OutboxMessage, Shelter, TurnAway, Unit, User
 from shelterbeds.services.turnaways import record_turnaway
-from tests.functional.test_requests_api import SOCIALJOUR, STAFF_OREBRO, STAFF_SARA, _body
+from tests.support.factories import SOCIALJOUR, STAFF_OREBRO, STAFF_SARA
+from tests.support.factories import request_body as _body
 
 CASE = "SJ-2026-500"
 

@@ -426,7 +426,7 @@ def test_reads_and_changes_are_audited(client, token_for, held, session):
 
 def test_demo_reset_clears_requests_and_placements(client, token_for, held, session):
     from shelterbeds.services.demo import load_demo
-    from tests.conftest import DEMO_PASSWORD
+    from tests.support.factories import DEMO_PASSWORD
 
     r = client.post(f"/api/v1/requests/{held['id']}/accept", headers=token_for(STAFF_OREBRO))
     assert r.status_code == 200

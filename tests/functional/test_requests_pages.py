@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from shelterbeds.models import Placement, PlacementRequest, Shelter, Unit
-from tests.conftest import DEMO_PASSWORD
+from tests.support.factories import DEMO_PASSWORD
 
 SOCIALJOUR = "socialjour.orebro@example.org"
 STAFF_OREBRO = "personal.orebro@example.org"

@@ -12,7 +12,7 @@ from shelterbeds.domain.clock import local, utcnow
 from shelterbeds.domain.turnaways import local_to_utc
 from shelterbeds.models import Municipality, TurnAway
 from shelterbeds.services import auth
-from tests.conftest import DEMO_PASSWORD
+from tests.support.factories import DEMO_PASSWORD
 
 OREBRO = "personal.orebro@example.org"
 SARA = "personal.sara@example.org"

@@ -20,8 +20,8 @@ from shelterbeds.models import (
     User,
 )
 from shelterbeds.notifications import outbox
-from tests.conftest import make_settings as make_settings
-from tests.sms_helpers import AUTH_TOKEN
+from tests.support.factories import make_settings as make_settings
+from tests.support.sms import AUTH_TOKEN
 
 STAFF_PHONE = "+46709999999"
 PUBLIC = "https://shelterbeds.test"

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from shelterbeds.models import Shelter, Unit, UnitStatusChange, UserSession
-from tests.conftest import DEMO_PASSWORD
+from tests.support.factories import DEMO_PASSWORD
 
 
 def csrf(client, path="/login"):

@@ -7,7 +7,6 @@ PostgreSQL: threads, each with its own connection. SQLite: processes on the same
 from __future__ import annotations
 
 import multiprocessing
-import os
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -15,28 +14,25 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from shelterbeds.db import is_sqlite, make_engine
 from shelterbeds.domain.clock import utcnow
-from shelterbeds.domain.enums import Sex, UnitStatus
+from shelterbeds.domain.enums import Sex
 from shelterbeds.domain.errors import Conflict
 from shelterbeds.domain.matching import Child, Household, Needs
 from shelterbeds.domain.requests import DeclineReason, Urgency
 from shelterbeds.domain.turnaways import EpisodePolicy
-from shelterbeds.models import Placement, PlacementRequest, Shelter, Unit, User
+from shelterbeds.models import Placement, PlacementRequest, Unit, User
 from shelterbeds.services import requests as svc
-from shelterbeds.services.demo import load_demo
 from shelterbeds.services.requests import RequestInput
-from tests.conftest import DEMO_PASSWORD
-
-PG_URL = os.environ.get("SHELTERBEDS_TEST_DATABASE_URL", "")
-on_postgres = pytest.mark.skipif(
-    not PG_URL.startswith("postgresql"), reason="needs PostgreSQL (set the test database URL)"
+from tests.support.factories import (
+    demo_with_one_free_unit,
+    on_postgres,
+    on_sqlite,
 )
-on_sqlite = pytest.mark.skipif(PG_URL.startswith("postgresql"), reason="SQLite-only race")
 
 SOCIALJOUR = "socialjour.orebro@example.org"
 
@@ -55,29 +51,7 @@ def _input(unit_id: int, case_ref: str = "SJ-RACE") -> RequestInput:
     )
 
 
-def _setup(engine: Engine) -> dict[str, int]:
-    """The demo with only Kvinnohuset i Örebro, Rum 1 left free (committed)."""
-    with Session(engine) as session:
-        load_demo(session, utcnow(), password=DEMO_PASSWORD)
-        unit = session.scalar(
-            select(Unit)
-            .join(Shelter)
-            .where(Shelter.slug == "kvinnohuset-orebro", Unit.label == "Rum 1")
-        )
-        session.execute(
-            update(Unit)
-            .where(Unit.id != unit.id, Unit.status == UnitStatus.FREE)
-            .values(status=UnitStatus.OCCUPIED)
-        )
-        ids = {
-            "unit": unit.id,
-            "social_worker": session.scalar(select(User.id).where(User.email == SOCIALJOUR)),
-            "staff": session.scalar(
-                select(User.id).where(User.email == "personal.orebro@example.org")
-            ),
-        }
-        session.commit()
-    return ids
+_setup = demo_with_one_free_unit
 
 
 def _attempt(engine: Engine, user_id: int, work: Callable[[Session, User], Any]) -> Any:

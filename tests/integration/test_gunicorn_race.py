@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from typing import Any
 
@@ -21,69 +13,17 @@ from sqlalchemy.orm import Session
 from shelterbeds.domain.clock import utcnow
 from shelterbeds.models import PlacementRequest, User
 from shelterbeds.services import auth
-
-from .test_concurrency import PG_URL, _setup, on_postgres
+from tests.support.factories import PG_URL, on_postgres
+from tests.support.factories import demo_with_one_free_unit as _setup
+from tests.support.live import gunicorn
 
 pytestmark = on_postgres
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _post(url: str, body: dict[str, Any], token: str) -> int:
-    req = urllib.request.Request(  # noqa: S310 (a local test server)
-        url,
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310
-            return int(resp.status)
-    except urllib.error.HTTPError as err:
-        return int(err.code)
-
-
 @pytest.fixture
 def server(committed_engine: Any, tmp_path: Any) -> Any:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "SHELTERBEDS_DATABASE_URL": PG_URL,
-        "SHELTERBEDS_ENV": "development",
-        "SHELTERBEDS_SECRET_KEY": "race-test",
-        "SHELTERBEDS_SMS_BACKEND": "console",
-        "SHELTERBEDS_INSTANCE_DIR": str(tmp_path),
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            "4",
-            "-b",
-            f"127.0.0.1:{port}",
-            "shelterbeds:create_app()",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2):  # noqa: S310
-                break
-        except OSError:
-            time.sleep(0.2)
-    yield base
-    proc.terminate()
-    proc.wait(30)
+    with gunicorn(PG_URL, tmp_path, workers=4) as live:
+        yield live
 
 
 def test_fifty_concurrent_posts_through_gunicorn(server, committed_engine):
@@ -106,7 +46,7 @@ def test_fifty_concurrent_posts_through_gunicorn(server, committed_engine):
 
     def run() -> None:
         barrier.wait()
-        code = _post(server + "/api/v1/requests", body, raw)
+        code = server.call("POST", "/api/v1/requests", body, raw).status
         with lock:
             codes.append(code)
 

@@ -10,7 +10,7 @@ from shelterbeds.models import OutboxMessage, OutboxStatus, SmsOptOut
 from shelterbeds.notifications import callbacks, outbox
 from shelterbeds.notifications.outbox import OutboxPolicy, dispatch, reconcile_unknown
 from shelterbeds.notifications.twilio_sender import TwilioSender
-from tests.sms_helpers import ACCOUNT, AUTH_TOKEN, Clock, FakeTwilioHttp
+from tests.support.sms import ACCOUNT, AUTH_TOKEN, Clock, FakeTwilioHttp
 
 PHONE = "+46701234567"
 POLICY = OutboxPolicy(max_attempts=3)

@@ -12,7 +12,9 @@ from shelterbeds.jobs import JobContext
 from shelterbeds.jobs.requests import expire_holds, remind_half_held, remind_reviews
 from shelterbeds.models import OutboxMessage, Placement, PlacementRequest
 from shelterbeds.notifications.senders import RecordingSender
-from tests.functional.test_requests_api import SOCIALJOUR, STAFF_OREBRO, _body, _unit
+from tests.support.factories import SOCIALJOUR, STAFF_OREBRO
+from tests.support.factories import request_body as _body
+from tests.support.factories import unit_at as _unit
 
 
 def ctx_at(settings, req, minutes):

@@ -18,7 +18,7 @@ from shelterbeds.models import Shelter, TurnAway
 from shelterbeds.services import auth
 from shelterbeds.services.demo import load_demo
 from shelterbeds.services.turnaways import record_turnaway
-from tests.conftest import DEMO_PASSWORD
+from tests.support.factories import DEMO_PASSWORD
 
 SECRET = "concurrency-secret"
 STAFF = {

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
+from shelterbeds.config import Settings
 from shelterbeds.domain.clock import utcnow
 from shelterbeds.domain.enums import UnitStatus
 from shelterbeds.models import Shelter, Unit, User
@@ -89,3 +90,18 @@ def login(client: Any, email: str, password: str = DEMO_PASSWORD) -> Any:
     """Sign in through the web form."""
     token = csrf(client)
     return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    """Settings for tests: the test database, the recording SMS sender, a fixed secret."""
+    base = Settings(
+        env="test",
+        database_url=database_url,
+        secret_key="test-secret",
+        sms_backend="recording",
+        public_url="https://shelterbeds.test",
+        # The cheapest Argon2id: hashing dominated the suite's time.
+        password_hash_time_cost=1,
+        password_hash_memory_kib=32,
+    )
+    return base.with_overrides(overrides)
