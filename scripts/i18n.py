@@ -1,5 +1,8 @@
 """Translation upkeep: check the Swedish catalogue is complete and compile it.
 
+The catalogue is messages.po plus translations/sv/parts/*.po (one part per feature area;
+add new strings to your area's part rather than to messages.po).
+
 python scripts/i18n.py compile   # .po -> .mo (scripts/install; create_app does it when stale)
 python scripts/i18n.py check     # every msgid in the code has a Swedish translation
 """
@@ -10,9 +13,9 @@ import sys
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po
 
 from shelterbeds.i18n import compile_catalogue as compile_po
+from shelterbeds.i18n import load_catalogue as load_po
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "shelterbeds/translations/sv/LC_MESSAGES/messages.po"
@@ -25,8 +28,7 @@ METHODS = [
 
 
 def load_catalogue():  # type: ignore[no-untyped-def]
-    with CATALOGUE.open("rb") as fh:
-        return read_po(fh, locale="sv")
+    return load_po(CATALOGUE)
 
 
 def compile_catalogue() -> Path:
