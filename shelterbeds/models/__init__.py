@@ -11,11 +11,14 @@ from .placements import Placement
 from .requests import IdempotencyKey, PlacementRequest
 from .shelters import Shelter, Unit, UnitStatusChange
 from .signals import UnmetNeedSignal
+from .statistics import OccupancyMonth, ShelterConfirmation
 from .turnaways import TurnAway, TurnAwayEpisode
 
 __all__ = [
     "ActivationToken",
     "ShelterProfileChange",
+    "OccupancyMonth",
+    "ShelterConfirmation",
     "ApiToken",
     "AuditEvent",
     "Base",

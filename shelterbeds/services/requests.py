@@ -22,6 +22,7 @@ from ..domain.enums import ChangeSource, Role, TurnAwayChannel, UnitStatus
 from ..domain.errors import Conflict, Invalid, NotFound
 from ..domain.freshness import FreshnessThresholds, describe_freshness, vacancies_trusted
 from ..domain.matching import Household, Needs
+from ..domain.refusal_groups import CAPACITY_REASONS
 from ..domain.requests import (
     SUITABILITY_REASONS,
     DeclineReason,
@@ -329,7 +330,7 @@ def decline(
         # on behalf of the requesting organisation.
         query = VacancyQuery(req.household(), req.needs(), req.municipality_code)
         record_unmet_need(session, req.requested_by, query, now)
-    elif reason is DeclineReason.CAPACITY:
+    elif reason in CAPACITY_REASONS:  # no place, or no staff to take anyone now
         record_turnaway(
             session,
             actor,
