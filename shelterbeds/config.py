@@ -78,6 +78,9 @@ class Settings:
     outbox_sweep_seconds: int = 5
     leader_retry_seconds: int = 5  # a follower retries the leader lock this often
 
+    # Statistics: roles that see exact counts; others see counts of 1–2 as "<3".
+    stats_exact_roles: str = "county_analyst"
+
     max_content_length: int = 1_000_000
     timezone: str = "Europe/Stockholm"
 
@@ -163,6 +166,9 @@ def validate(settings: Settings) -> Settings:
                 missing.append("twilio_from")
         if missing:
             raise ConfigError("missing in production: " + ", ".join(_env_name(n) for n in missing))
+    roles = {r.strip() for r in settings.stats_exact_roles.split(",") if r.strip()}
+    if not roles <= {"county_analyst", "admin"}:
+        raise ConfigError("SHELTERBEDS_STATS_EXACT_ROLES: a comma list of county_analyst, admin")
     if settings.password_hash_time_cost < 1 or settings.password_hash_memory_kib < 32:
         raise ConfigError(
             "password hash cost: time cost >= 1 and memory >= 32 KiB (8 per lane, 4 lanes)"

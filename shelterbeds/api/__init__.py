@@ -96,6 +96,7 @@ def register_api(app: Flask) -> None:
         requests,
         shelter_admin,
         shelters,
+        stats,
         subscriptions,
         turnaways,
         vacancies,
@@ -120,6 +121,7 @@ def register_api(app: Flask) -> None:
         admin,
         shelter_admin,
         imports,
+        stats,
     ):
         api.register_blueprint(module.blp)
 
