@@ -28,6 +28,7 @@ from . import (  # noqa: E402,F401  (register routes)
     requests,
     search,
     shelter,
+    stats,
     subscriptions,
     turnaways,
     twilio_hooks,

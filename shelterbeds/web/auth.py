@@ -29,7 +29,7 @@ from . import bp
 HOME_BY_ROLE = {
     Role.SHELTER_STAFF: "web.shelter_page",
     Role.SOCIAL_WORKER: "web.search_page",
-    Role.COUNTY_ANALYST: "web.search_page",
+    Role.COUNTY_ANALYST: "web.stats_page",  # aggregates only: the county dashboard
     Role.ADMIN: "web.search_page",
 }
 
