@@ -60,6 +60,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_shelter_confirmations_shelter_at', ['shelter_id', 'confirmed_at'], unique=False)
 
     _set_reasons('placement_requests', 'decline_reason', 'decline_reason', NEW_REASONS, 15, True)
+    with op.batch_alter_table('placement_requests', schema=None) as batch_op:
+        batch_op.create_index('ix_placement_requests_created_at', ['created_at'], unique=False)
 
     with op.batch_alter_table('placements', schema=None) as batch_op:
         batch_op.create_index('ix_placements_ended_at', ['ended_at'], unique=False)
@@ -83,6 +85,8 @@ def downgrade() -> None:
     with op.batch_alter_table('placements', schema=None) as batch_op:
         batch_op.drop_index('ix_placements_ended_at')
 
+    with op.batch_alter_table('placement_requests', schema=None) as batch_op:
+        batch_op.drop_index('ix_placement_requests_created_at')
     _set_reasons('placement_requests', 'decline_reason', 'decline_reason', OLD_REASONS, 13, True)
 
     with op.batch_alter_table('shelter_confirmations', schema=None) as batch_op:

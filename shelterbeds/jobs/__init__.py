@@ -21,6 +21,7 @@ from .context import JobContext
 from .nudges import nudge_stale_shelters
 from .requests import expire_holds, remind_half_held, remind_reviews
 from .sms import send_outbox
+from .stats import roll_up_statistics
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ def job_table(settings: Settings) -> list[Job]:
         Job("expire_holds", expire_holds, _every(30)),
         Job("remind_half_held", remind_half_held, _every(60)),
         Job("remind_reviews", remind_reviews, _local(9, 0)),
+        # Occupancy of ended months, stored once (statistics read it instead of history).
+        Job("roll_up_statistics", roll_up_statistics, _local(2, 30)),
     ]
     return jobs
 

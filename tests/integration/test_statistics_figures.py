@@ -277,3 +277,34 @@ def test_reporting_compliance(session, h):
     row = result["rows"][0]
     assert (row["days_reported"], row["days"]) == (3, 28)
     assert row["compliance"] == round(3 / 28, 3)
+
+
+def test_rollups_give_the_live_numbers_and_are_written_once(session, h):
+    from sqlalchemy import func, select
+
+    from shelterbeds.models import OccupancyMonth
+    from shelterbeds.services.stats_rollup import roll_up_occupancy
+
+    a = h.shelter("a")
+    one = h.unit(a, "1", opened="2026-01-10 10:00")
+    h.status(one, "occupied", "2026-01-30 15:00")
+    h.status(one, "free", "2026-02-02 10:00")
+    h.status(one, "closed", "2026-03-05 10:00")
+    now = at("2026-03-20 12:00")
+    live = figures(session, "occupancy", "2026-01", "2026-03", ["shelter", "month"], now=now)
+    written = roll_up_occupancy(session, now)
+    assert written >= 2  # January and February for this shelter (March has not ended)
+    assert roll_up_occupancy(session, now) == 0  # idempotent
+    stored = session.scalar(
+        select(func.count()).select_from(OccupancyMonth).where(OccupancyMonth.shelter_id == a.id)
+    )
+    assert stored == 2
+    # The stored rows are read instead of the history: change a stored figure and see it.
+    again = figures(session, "occupancy", "2026-01", "2026-03", ["shelter", "month"], now=now)
+    assert again["rows"] == live["rows"]
+    assert [r["unit_nights_open"] for r in live["rows"]] == [22, 28, 4]
+    row = session.get(OccupancyMonth, (a.id, "2026-01"))
+    row.unit_nights_open = 999
+    session.flush()
+    tampered = figures(session, "occupancy", "2026-01", "2026-01", ["month"], now=now)
+    assert tampered["rows"][0]["unit_nights_open"] == 999
