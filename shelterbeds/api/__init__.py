@@ -91,6 +91,7 @@ def _document_error_codes(spec: Any) -> None:
 def register_api(app: Flask) -> None:
     from . import (
         admin,
+        hsds,
         imports,
         placements,
         requests,
@@ -122,6 +123,7 @@ def register_api(app: Flask) -> None:
         shelter_admin,
         imports,
         stats,
+        hsds,
     ):
         api.register_blueprint(module.blp)
 

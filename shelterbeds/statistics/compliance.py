@@ -84,7 +84,8 @@ def compute(
             days = days_between(opened, min(end, now))
             keys = {"shelter": s.slug, "month": label, "municipality": s.municipality_code}
             key = tuple(keys[k] for k in by)
-            sums[key][0] += reported.get((s.id, label), 0)
+            # Stamps from before the shelter was registered (imported history) do not count.
+            sums[key][0] += min(reported.get((s.id, label), 0), days)
             sums[key][1] += days
             if "shelter" in by:
                 last[key] = as_utc(s.confirmed_at) if s.confirmed_at else None

@@ -22,6 +22,7 @@ from . import (  # noqa: E402,F401  (register routes)
     admin_import,
     admin_shelters,
     auth,
+    followup,
     health,
     placements,
     profile,
