@@ -59,7 +59,7 @@ from shelterbeds.models import (
     organisation_municipalities,
 )
 from shelterbeds.services.auth import hash_password
-from shelterbeds.services.stats_rollup import roll_up_occupancy
+from shelterbeds.services.stats_rollup import roll_up_months
 
 STATS_EMAIL = "bench.stats@example.org"
 BATCH = 5_000
@@ -308,11 +308,11 @@ def generate_history(
 
     rolled = 0
     while True:  # what the nightly job would have stored by now
-        step = roll_up_occupancy(session, now, limit_months=120)
+        step = roll_up_months(session, now, limit_months=120)
         rolled += step
         if not step:
             break
-    counts["occupancy_months"] = rolled
+    counts["shelter_months"] = rolled
     return counts
 
 
@@ -362,6 +362,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
     url = args.url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench-stats.sqlite3'}"
+    print(f"database: {url}")
     upgrade(url)
     now = utcnow()
     password = secrets.token_urlsafe(12)  # only for this run's accounts

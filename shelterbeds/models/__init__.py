@@ -11,13 +11,13 @@ from .placements import Placement
 from .requests import IdempotencyKey, PlacementRequest
 from .shelters import Shelter, Unit, UnitStatusChange
 from .signals import UnmetNeedSignal
-from .statistics import OccupancyMonth, ShelterConfirmation
+from .statistics import ShelterConfirmation, ShelterMonth
 from .turnaways import TurnAway, TurnAwayEpisode
 
 __all__ = [
     "ActivationToken",
     "ShelterProfileChange",
-    "OccupancyMonth",
+    "ShelterMonth",
     "ShelterConfirmation",
     "ApiToken",
     "AuditEvent",

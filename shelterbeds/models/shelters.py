@@ -131,7 +131,10 @@ class UnitStatusChange(Base):
     """Append-only history of unit statuses: who, when, from, to."""
 
     __tablename__ = "unit_status_changes"
-    __table_args__ = (Index("ix_unit_status_changes_unit_at", "unit_id", "changed_at"),)
+    __table_args__ = (
+        Index("ix_unit_status_changes_unit_at", "unit_id", "changed_at"),
+        Index("ix_unit_status_changes_changed_at", "changed_at"),  # statistics by period
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))

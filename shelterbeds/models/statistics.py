@@ -1,10 +1,11 @@
-"""Facts kept for the county statistics: confirmations history and monthly occupancy rollups.
+"""Facts kept for the county statistics: confirmations history and monthly rollups.
 
 `shelter_confirmations` keeps every "still correct" stamp (`shelters.confirmed_at` holds only
-the latest), so reporting compliance can be computed for any period. `occupancy_months`
-holds the unit-nights of completed local months per shelter: a unit's status history only
-grows at "now", so a month that has ended never changes and its figures can be stored once
-and read instead of re-scanning the history (national scale, see docs/STATISTICS.md).
+the latest), so reporting compliance can be computed for any period. `shelter_months`
+holds the unit-nights and days reported of completed local months per shelter: unit status
+history and confirmations are only written at "now", so a month that has ended never changes
+and its figures can be stored once and read instead of re-scanning the history (national
+scale, see docs/STATISTICS.md).
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ class ShelterConfirmation(Base):
     confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class OccupancyMonth(Base):
-    """Unit-nights of one shelter in one completed local month (a rollup, recomputable)."""
+class ShelterMonth(Base):
+    """One shelter's figures for one completed local month (a rollup, recomputable)."""
 
-    __tablename__ = "occupancy_months"
+    __tablename__ = "shelter_months"
 
     shelter_id: Mapped[int] = mapped_column(
         ForeignKey("shelters.id", ondelete="CASCADE"), primary_key=True
@@ -42,4 +43,5 @@ class OccupancyMonth(Base):
     unit_nights_open: Mapped[int] = mapped_column()
     unit_nights_occupied: Mapped[int] = mapped_column()
     nights_full: Mapped[int] = mapped_column()
+    days_reported: Mapped[int] = mapped_column()
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,4 +1,4 @@
-"""Monthly occupancy rollups: store each ended local month's unit-nights once per shelter.
+"""Monthly rollups: store each ended local month's unit-nights and days reported per shelter.
 
 A unit's status history only grows at "now", so an ended month's figures never change;
 storing them makes a 12-month occupancy figure read 12 rows per shelter instead of the
@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from ..domain.clock import STOCKHOLM
 from ..domain.periods import Period, add_months, month_label
-from ..models import OccupancyMonth, Shelter, UnitStatusChange
+from ..models import Shelter, ShelterMonth, UnitStatusChange
+from ..statistics.compliance import live_reported
 from ..statistics.occupancy import live_month
 
 
@@ -31,7 +32,7 @@ def ended_months(session: Session, now: datetime) -> Period | None:
     return Period(month_label(start.year, start.month), month_label(*last))
 
 
-def roll_up_occupancy(session: Session, now: datetime, limit_months: int = 24) -> int:
+def roll_up_months(session: Session, now: datetime, limit_months: int = 24) -> int:
     """Store the missing (shelter, month) figures of ended months; return rows written.
 
     At most `limit_months` months per call (the oldest first), so a first run over years of
@@ -44,8 +45,8 @@ def roll_up_occupancy(session: Session, now: datetime, limit_months: int = 24) -
     stored = {
         (int(shelter_id), str(month))
         for shelter_id, month in session.execute(
-            select(OccupancyMonth.shelter_id, OccupancyMonth.month).where(
-                OccupancyMonth.month >= period.first
+            select(ShelterMonth.shelter_id, ShelterMonth.month).where(
+                ShelterMonth.month >= period.first
             )
         )
     }
@@ -55,15 +56,17 @@ def roll_up_occupancy(session: Session, now: datetime, limit_months: int = 24) -
         if not missing:
             continue
         figures = live_month(session, missing, period, label, now)
+        reported = live_reported(session, missing, Period(label, label))
         for shelter_id in missing:
             opened, occupied, full = figures.get(shelter_id, (0, 0, 0))
             session.add(
-                OccupancyMonth(
+                ShelterMonth(
                     shelter_id=shelter_id,
                     month=label,
                     unit_nights_open=opened,
                     unit_nights_occupied=occupied,
                     nights_full=full,
+                    days_reported=reported.get((shelter_id, label), 0),
                     computed_at=now,
                 )
             )

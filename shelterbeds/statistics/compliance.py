@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ..domain.clock import as_utc, utcnow
 from ..domain.enums import ChangeSource
 from ..domain.periods import Period, days_between
-from ..models import Shelter, ShelterConfirmation, Unit, UnitStatusChange
+from ..models import Shelter, ShelterConfirmation, ShelterMonth, Unit, UnitStatusChange
 from .common import Family, ratio
 from .sql import Filters, in_period, local_day, month_of, rows_of, shelter_scope
 
@@ -42,40 +42,81 @@ def _shelters(session: Session, filters: Filters) -> list[Any]:
     return list(session.execute(query.order_by(Shelter.slug)))
 
 
+def live_reported(
+    session: Session, ids: Sequence[int], period: Period
+) -> dict[tuple[int, str], int]:
+    """{(shelter id, month): local days with a report}, from confirmations and staff changes."""
+    if not ids:
+        return {}
+    confirmations = select(
+        ShelterConfirmation.shelter_id.label("shelter_id"),
+        ShelterConfirmation.confirmed_at.label("at"),
+    ).where(
+        ShelterConfirmation.shelter_id.in_(ids),
+        in_period(ShelterConfirmation.confirmed_at, period),
+    )
+    changes = (
+        select(Unit.shelter_id.label("shelter_id"), UnitStatusChange.changed_at.label("at"))
+        .join(Unit, Unit.id == UnitStatusChange.unit_id)
+        .where(
+            Unit.shelter_id.in_(ids),
+            UnitStatusChange.source.in_(STAFF_SOURCES),
+            in_period(UnitStatusChange.changed_at, period),
+        )
+    )
+    stamps = union_all(confirmations, changes).subquery()
+    month = month_of(stamps.c.at, period).label("month")
+    stmt = select(
+        stamps.c.shelter_id,
+        month,
+        func.count(distinct(local_day(stamps.c.at, period))).label("days"),
+    ).group_by(stamps.c.shelter_id, month)
+    return {
+        (int(found["shelter_id"]), found["month"]): int(found["days"])
+        for found in rows_of(session, stmt)
+    }
+
+
+def _reported(
+    session: Session, ids: Sequence[int], period: Period, now: datetime
+) -> dict[tuple[int, str], int]:
+    """Stored figures of ended months (`shelter_months`), the rest computed live."""
+    reported: dict[tuple[int, str], int] = {}
+    if not ids:
+        return reported
+    stored = session.execute(
+        select(ShelterMonth.shelter_id, ShelterMonth.month, ShelterMonth.days_reported).where(
+            ShelterMonth.shelter_id.in_(ids), ShelterMonth.month.in_(period.months)
+        )
+    )
+    have: set[tuple[int, str]] = set()
+    for shelter_id, month, days in stored:
+        reported[(shelter_id, month)] = days
+        have.add((shelter_id, month))
+    missing = [
+        label
+        for label, _start, end in period.bounds
+        if end > now or any((i, label) not in have for i in ids)
+    ]
+    if missing:
+        live = live_reported(session, ids, Period(missing[0], missing[-1]))
+        for (shelter_id, month), days in live.items():
+            if (shelter_id, month) not in have:
+                reported[(shelter_id, month)] = days
+    return reported
+
+
 def compute(
     session: Session, period: Period, by: Sequence[str], filters: Filters, now: Any
 ) -> list[dict[str, Any]]:
     """Days reported, days in period, compliance (and, by shelter, hours since confirmed)."""
     now = now or utcnow()
     shelters = _shelters(session, filters)
-    ids = [s.id for s in shelters]
-    reported: dict[tuple[int, str], int] = {}
-    if ids:
-        confirmations = select(
-            ShelterConfirmation.shelter_id.label("shelter_id"),
-            ShelterConfirmation.confirmed_at.label("at"),
-        ).where(
-            ShelterConfirmation.shelter_id.in_(ids),
-            in_period(ShelterConfirmation.confirmed_at, period),
-        )
-        changes = (
-            select(Unit.shelter_id.label("shelter_id"), UnitStatusChange.changed_at.label("at"))
-            .join(Unit, Unit.id == UnitStatusChange.unit_id)
-            .where(
-                Unit.shelter_id.in_(ids),
-                UnitStatusChange.source.in_(STAFF_SOURCES),
-                in_period(UnitStatusChange.changed_at, period),
-            )
-        )
-        stamps = union_all(confirmations, changes).subquery()
-        month = month_of(stamps.c.at, period).label("month")
-        stmt = select(
-            stamps.c.shelter_id,
-            month,
-            func.count(distinct(local_day(stamps.c.at, period))).label("days"),
-        ).group_by(stamps.c.shelter_id, month)
-        for found in rows_of(session, stmt):
-            reported[(int(found["shelter_id"]), found["month"])] = int(found["days"])
+    cache = session.info.setdefault("stats_compliance", {})  # rows and totals share it
+    key = (period, filters, now)
+    if key not in cache:
+        cache[key] = _reported(session, [s.id for s in shelters], period, now)
+    reported = cache[key]
     sums: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
     last: dict[tuple[Any, ...], datetime | None] = {}
     for s in shelters:

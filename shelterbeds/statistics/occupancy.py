@@ -5,7 +5,7 @@ Each night is counted once per unit by the unit's status at local midnight endin
 is not capacity: it counts neither as open nor as occupied; free, held and occupied units
 are open. A shelter is *full* on a night when it had open units and none of them was free.
 Months that have ended never change (history only grows at "now"), so their figures are read
-from `occupancy_months` when the clock has stored them, and computed here otherwise.
+from `shelter_months` when the clock has stored them, and computed here otherwise.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, aliased
 from ..domain.clock import utcnow
 from ..domain.enums import UnitStatus
 from ..domain.periods import Period
-from ..models import OccupancyMonth, Shelter, Unit, UnitStatusChange
+from ..models import Shelter, ShelterMonth, Unit, UnitStatusChange
 from ..models.types import UTCDateTime
 from .common import Family, ratio
 from .sql import Filters, rows_of, shelter_scope
@@ -113,8 +113,8 @@ def month_figures(
     if not ids:
         return out
     stored = session.execute(
-        select(OccupancyMonth).where(
-            OccupancyMonth.shelter_id.in_(ids), OccupancyMonth.month.in_(period.months)
+        select(ShelterMonth).where(
+            ShelterMonth.shelter_id.in_(ids), ShelterMonth.month.in_(period.months)
         )
     ).scalars()
     for row in stored:
@@ -123,9 +123,15 @@ def month_figures(
             row.unit_nights_occupied,
             row.nights_full,
         )
+    # Months before the first status change have nothing to count (the index on
+    # changed_at makes this a single lookup).
+    first = session.scalar(select(func.min(C.changed_at)))
     for label, _start, end in period.bounds:
         missing = [i for i in ids if (i, label) not in out or end > now]
         if not missing:
+            continue
+        if first is None or end <= first:
+            out.update({(i, label): (0, 0, 0) for i in missing})
             continue
         live = live_month(session, missing, period, label, now)
         for shelter_id in missing:
@@ -140,7 +146,12 @@ def compute(
     now = now or utcnow()
     shelters = scoped_shelters(session, filters)
     info = {s[0]: s for s in shelters}
-    figures = month_figures(session, shelters, period, now)
+    # The rows and the totals of one answer need the same figures: compute them once.
+    cache = session.info.setdefault("stats_occupancy", {})
+    key = (period, filters, now)
+    if key not in cache:
+        cache[key] = month_figures(session, shelters, period, now)
+    figures = cache[key]
     sums: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0])
     for (shelter_id, month), values in figures.items():
         _id, slug, municipality = info[shelter_id]

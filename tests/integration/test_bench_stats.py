@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from scripts.bench_data import generate
 from scripts.bench_stats import STATS_EMAIL, generate_history, stats_probes
 from shelterbeds.domain.clock import utcnow
-from shelterbeds.models import OccupancyMonth, PlacementRequest, TurnAway, UnitStatusChange
+from shelterbeds.models import PlacementRequest, ShelterMonth, TurnAway, UnitStatusChange
 
 
 def test_history_generator_and_probes_at_tiny_scale(app, session, client, token_for):
@@ -32,8 +32,8 @@ def test_history_generator_and_probes_at_tiny_scale(app, session, client, token_
     assert counts["episodes"] <= turnaways
     assert session.scalar(select(func.count()).select_from(UnitStatusChange)) == before + 120
     assert (
-        counts["occupancy_months"]
-        == session.scalar(select(func.count()).select_from(OccupancyMonth))
+        counts["shelter_months"]
+        == session.scalar(select(func.count()).select_from(ShelterMonth))
         > 0
     )
     headers = token_for(STATS_EMAIL)

@@ -282,28 +282,33 @@ def test_reporting_compliance(session, h):
 def test_rollups_give_the_live_numbers_and_are_written_once(session, h):
     from sqlalchemy import func, select
 
-    from shelterbeds.models import OccupancyMonth
-    from shelterbeds.services.stats_rollup import roll_up_occupancy
+    from shelterbeds.models import ShelterMonth
+    from shelterbeds.services.stats_rollup import roll_up_months
 
     a = h.shelter("a")
     one = h.unit(a, "1", opened="2026-01-10 10:00")
     h.status(one, "occupied", "2026-01-30 15:00")
     h.status(one, "free", "2026-02-02 10:00")
     h.status(one, "closed", "2026-03-05 10:00")
+    h.confirm(a, "2026-01-15 09:00")
     now = at("2026-03-20 12:00")
     live = figures(session, "occupancy", "2026-01", "2026-03", ["shelter", "month"], now=now)
-    written = roll_up_occupancy(session, now)
+    live_compliance = figures(session, "compliance", "2026-01", "2026-03", ["month"], now=now)
+    written = roll_up_months(session, now)
     assert written >= 2  # January and February for this shelter (March has not ended)
-    assert roll_up_occupancy(session, now) == 0  # idempotent
+    assert roll_up_months(session, now) == 0  # idempotent
     stored = session.scalar(
-        select(func.count()).select_from(OccupancyMonth).where(OccupancyMonth.shelter_id == a.id)
+        select(func.count()).select_from(ShelterMonth).where(ShelterMonth.shelter_id == a.id)
     )
     assert stored == 2
     # The stored rows are read instead of the history: change a stored figure and see it.
     again = figures(session, "occupancy", "2026-01", "2026-03", ["shelter", "month"], now=now)
     assert again["rows"] == live["rows"]
     assert [r["unit_nights_open"] for r in live["rows"]] == [22, 28, 4]
-    row = session.get(OccupancyMonth, (a.id, "2026-01"))
+    compliance = figures(session, "compliance", "2026-01", "2026-03", ["month"], now=now)
+    assert compliance["rows"] == live_compliance["rows"]
+    assert [r["days_reported"] for r in compliance["rows"]] == [3, 1, 1]
+    row = session.get(ShelterMonth, (a.id, "2026-01"))
     row.unit_nights_open = 999
     session.flush()
     tampered = figures(session, "occupancy", "2026-01", "2026-01", ["month"], now=now)
