@@ -69,8 +69,11 @@ def _decision_times(
     session: Session, period: Period, by: Sequence[str], filters: Filters, dims: dict[str, Any]
 ) -> dict[tuple[Any, ...], tuple[float | None, float | None]]:
     """Median and p90 minutes from request to accept/decline, per group."""
+    # coalesce(): a condition on the bare status column would lead SQLite to the
+    # (status, hold_expires_at) index and scan every decided request of all years; the
+    # period's created_at range is the selective one (docs/STATISTICS.md, "Speed").
     decided = _base(period, filters).where(
-        R.status.in_([RequestStatus.ACCEPTED, RequestStatus.DECLINED]),
+        func.coalesce(R.status, "").in_(["accepted", "declined"]),
         R.decided_at.is_not(None),
     )
     seconds = epoch(R.decided_at) - epoch(R.created_at)
