@@ -27,7 +27,7 @@ CONTENT_SECURITY_POLICY = {
 
 def create_app(settings: Settings | None = None, *, db_bind: Any = None) -> Flask:
     """Build the app. `db_bind` lets tests bind the session to an open connection."""
-    from . import errors, formatting
+    from . import errors, formatting, log_privacy
     from .api import register_api
     from .domain.clock import utcnow
     from .extensions import babel, csrf, db, limiter, talisman
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, *, db_bind: Any = None) -> Flas
     from .web import bp as web_bp
 
     settings = settings or load_settings()
+    log_privacy.install()  # before anything logs: no personnummer in any log line
     ensure_compiled()
     app = Flask(__name__, template_folder=str(ROOT / "templates"))
     app.url_map.converters["int"] = IdConverter  # before any route is added

@@ -18,12 +18,12 @@ from ..domain.requests import (
 from ..services.requests import RequestInput
 from .common import (
     MUNICIPALITY_CODE,
+    FreeText,
     HouseholdOut,
     HouseholdSchema,
     IdField,
     NeedsOut,
     NeedsSchema,
-    no_personal_data,
     to_household,
     to_needs,
 )
@@ -46,19 +46,19 @@ class RequestIn(Schema):
         validate=MUNICIPALITY_CODE,
         metadata={"description": "The deciding municipality (SCB code)"},
     )
-    case_ref = fields.String(
+    case_ref = FreeText(
         required=True,
-        validate=[validate.Length(1, 40), no_personal_data],
+        validate=validate.Length(1, 40),
         metadata={"description": "Your own case reference; never a personnummer"},
     )
     household = fields.Nested(HouseholdSchema, required=True)
     needs = fields.Nested(NeedsSchema, load_default=dict)
     urgency = fields.Enum(Urgency, by_value=True, load_default=Urgency.IMMEDIATE)
     callback_phone = Phone(required=True, metadata={"description": PHONE_HELP})
-    note = fields.String(
+    note = FreeText(
         load_default=None,
         allow_none=True,
-        validate=[validate.Length(max=500), no_personal_data],
+        validate=validate.Length(max=500),
         metadata={"description": "Practical information only; no personal data"},
     )
 
@@ -80,7 +80,7 @@ class IdempotencyHeader(Schema):
     class Meta:
         unknown = EXCLUDE  # every other header
 
-    key = fields.String(
+    key = FreeText(
         data_key="Idempotency-Key",
         load_default=None,
         validate=validate.Length(1, 100),
