@@ -70,6 +70,9 @@ def load_api_actor() -> None:
     scheme, _sep, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         return
+    from .throttle import throttles
+
+    throttles().hit("api_token", raw.strip())  # per token, before any database work
     g.actor = auth.resolve_token(db.session, raw.strip(), utcnow())
     db.session.commit()
 

@@ -54,7 +54,23 @@ class Settings:
     # Sessions and sign-in.
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
-    login_rate_limit: str = "10 per minute"
+    # Failed sign-ins per client address (Flask-Limiter; counts failures only, so a shared
+    # office address is not locked out by one person's typos).
+    login_rate_limit: str = "20 per minute"
+    # Per account (any address): at most this many failures an hour, and a growing delay
+    # (1, 2, 4, ... seconds up to the maximum) after the first few. A device where the
+    # account signed in before has its own budget, so an attack cannot lock a worker out.
+    login_account_failures_per_hour: int = 100
+    login_free_failures: int = 3
+    login_max_delay_seconds: float = 30.0
+    api_rate_limit: str = "600 per minute"  # per API token
+    sms_rate_limit: str = "60 per hour"  # SMS-sending actions per account / sender number
+    # Trusted reverse proxies in front of the app: X-Forwarded-* is believed only this many
+    # hops deep (0: never; the peer address is the client).
+    proxy_hops: int = 0
+    # Host names the app answers to, comma-separated; empty: the host of the public URL in
+    # production, any host otherwise.
+    allowed_hosts: str = ""
     # Argon2id cost (OWASP: t=3 with 64 MiB, or more); tests lower it to stay fast.
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536
@@ -84,6 +100,17 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    def trusted_hosts(self) -> list[str] | None:
+        """Host names to answer to (None: any)."""
+        hosts = [h.strip() for h in self.allowed_hosts.split(",") if h.strip()]
+        if hosts:
+            return hosts
+        if self.is_production:
+            from urllib.parse import urlsplit
+
+            return [urlsplit(self.public_url).hostname or ""]
+        return None
 
     def episode_policy(self) -> EpisodePolicy:
         return EpisodePolicy(secret=self.episode_secret, hours=self.episode_hours)
@@ -163,6 +190,10 @@ def validate(settings: Settings) -> Settings:
                 missing.append("twilio_from")
         if missing:
             raise ConfigError("missing in production: " + ", ".join(_env_name(n) for n in missing))
+    if settings.proxy_hops < 0:
+        raise ConfigError("SHELTERBEDS_PROXY_HOPS must be 0 or more")
+    for name in ("login_rate_limit", "api_rate_limit", "sms_rate_limit"):
+        _check_rate(name, getattr(settings, name))
     if settings.password_hash_time_cost < 1 or settings.password_hash_memory_kib < 32:
         raise ConfigError(
             "password hash cost: time cost >= 1 and memory >= 32 KiB (8 per lane, 4 lanes)"
@@ -211,3 +242,12 @@ def _check_nudge_times(raw: str) -> None:
         raise ConfigError(
             f"SHELTERBEDS_STALE_NUDGE_TIMES must look like '08:00,19:00', got {raw!r}"
         ) from exc
+
+
+def _check_rate(name: str, raw: str) -> None:
+    import limits
+
+    try:
+        limits.parse(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{_env_name(name)} must look like '60 per hour', got {raw!r}") from exc

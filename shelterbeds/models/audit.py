@@ -1,7 +1,9 @@
-"""The append-only audit log: who read or changed which request or placement, and when.
+"""The append-only audit log: who did what, when and from where.
 
-Rows hold ids and codes only, never client data. Append-only: the ORM refuses to update
-or delete an AuditEvent, and no service offers either.
+Sign-ins, failures, second-factor events, every read of a request or placement, every
+change. Rows hold ids and codes only, never client data. Append-only three times over: no
+service offers update or delete, the ORM refuses them, and the database itself rejects
+them (a trigger on PostgreSQL and on SQLite, migration 0006_security).
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(40))
     object_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[int | None] = mapped_column()
+    # From where: the client address (after the trusted proxy hops), and a short code
+    # saying more (e.g. why a sign-in failed). Never an e-mail, name or free text.
+    address: Mapped[str | None] = mapped_column(String(45))
+    detail: Mapped[str | None] = mapped_column(String(80))
 
 
 def _refuse_change(_mapper: Any, _connection: Any, target: AuditEvent) -> None:

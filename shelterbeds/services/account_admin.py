@@ -118,6 +118,7 @@ def update_account(
     Return the user, a new activation secret (or None), its expiry and how many sessions ended.
     """
     user = get_user(session, actor, user_id)
+    before = (user.role, user.organisation, user.shelter)
     if "role" in data or "organisation" in data or "shelter" in data:
         org = user.organisation
         if "organisation" in data:
@@ -142,7 +143,9 @@ def update_account(
         )
     if "active" in data:
         user.active = data["active"]
-    if data.get("active") is False or data.get("end_sessions"):
+    privilege_changed = (user.role, user.organisation, user.shelter) != before
+    if data.get("active") is False or data.get("end_sessions") or privilege_changed:
+        # A new role or tenant takes a new session (signing in again), never an old one's.
         ended = end_all_sessions(session, user, now)
     raw, expires = None, None
     if data.get("new_activation_link"):

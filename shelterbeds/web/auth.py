@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from marshmallow import ValidationError
 
 from ..authz import SESSION_KEY, optional_actor
@@ -24,6 +26,7 @@ from ..domain.enums import Role
 from ..extensions import db, limiter
 from ..schemas.forms import LanguageForm, LoginForm
 from ..services import auth
+from ..throttle import Throttled, throttles
 from . import bp
 
 HOME_BY_ROLE = {
@@ -51,8 +54,68 @@ def home() -> Any:
     return redirect(url_for(HOME_BY_ROLE[actor.role]))
 
 
+DEVICE_SALT = "shelterbeds-device"
+DEVICE_DAYS = 180
+
+
+def device_cookie_name() -> str:
+    return "__Host-sb_device" if current_app.config["SETTINGS"].is_production else "sb_device"
+
+
+def _email_key(email: str) -> str:
+    return email.strip().lower()
+
+
+def trusted_device(email: str) -> str | None:
+    """The id of this browser's device cookie if this account signed in on it before.
+
+    OWASP's device cookies: failures from a known device count against that device only,
+    so an attacker hammering the account elsewhere cannot lock its worker out.
+    """
+    raw = request.cookies.get(device_cookie_name())
+    if not raw:
+        return None
+    signer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=DEVICE_SALT)
+    try:
+        data = signer.loads(raw, max_age=DEVICE_DAYS * 86400)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("e") != _email_key(email):
+        return None
+    return str(data.get("d"))
+
+
+def _set_device_cookie(response: Any, email: str, device: str | None) -> None:
+    signer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=DEVICE_SALT)
+    value = signer.dumps({"e": _email_key(email), "d": device or secrets.token_urlsafe(16)})
+    response.set_cookie(
+        device_cookie_name(),
+        value,
+        max_age=DEVICE_DAYS * 86400,
+        secure=current_app.config["SETTINGS"].is_production,
+        httponly=True,
+        samesite="Lax",
+        path="/",
+    )
+
+
+def _address_exempt() -> bool:
+    """A known device is not held back by others' failures from the same (office) address."""
+    email = request.form.get("email", "")
+    return bool(email) and trusted_device(email) is not None
+
+
+def _login_page(status: int, **context: Any) -> Any:
+    return render_template("web/login.html", **context), status
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["SETTINGS"].login_rate_limit, methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["SETTINGS"].login_rate_limit,
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code == 401,
+    exempt_when=_address_exempt,
+)
 def login() -> Any:
     if request.method == "GET":
         return render_template("web/login.html", next=request.args.get("next", ""))
@@ -62,15 +125,39 @@ def login() -> Any:
         return render_template(
             "web/login.html", errors=err.messages, email=request.form.get("email", "")
         ), 422
+    # The same answers and limits whether or not the account exists.
+    device = trusted_device(form["email"])
+    rule, ident = ("device", device) if device else ("account", _email_key(form["email"]))
+    try:
+        throttles().check(rule, ident)
+    except Throttled as err:
+        flash(
+            _(
+                "Too many failed attempts. Wait %(seconds)d seconds and try again.",
+                seconds=err.extra["retry_after"],
+            ),
+            "error",
+        )
+        response = make_response(_login_page(429, email=form["email"], next=form["next"]))
+        response.headers["Retry-After"] = str(err.extra["retry_after"])
+        return response
     user = auth.authenticate(db.session, form["email"], form["password"], utcnow())
     if user is None:
+        throttles().record(rule, ident)
         db.session.commit()
         flash(_("Wrong e-mail or password."), "error")
-        return render_template("web/login.html", email=form["email"], next=form["next"]), 401
-    session.clear()  # a fresh session on sign-in (no fixation)
+        return _login_page(401, email=form["email"], next=form["next"])
+    return complete_sign_in(user, form["next"], device)
+
+
+def complete_sign_in(user: Any, next_url: str, device: str | None) -> Any:
+    """Start a fresh server-side session (a new id: no fixation) and remember the device."""
+    session.clear()
     session[SESSION_KEY] = auth.start_session(db.session, user, utcnow())
     db.session.commit()
-    return redirect(safe_next(form["next"], url_for(HOME_BY_ROLE[user.role])))
+    response = make_response(redirect(safe_next(next_url, url_for(HOME_BY_ROLE[user.role]))))
+    _set_device_cookie(response, user.email, device)
+    return response
 
 
 @bp.post("/logout")

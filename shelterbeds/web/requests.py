@@ -21,6 +21,7 @@ from ..extensions import db
 from ..schemas.requests import DeclineIn, RequestIn
 from ..services import requests as requests_service
 from ..services.units import get_unit
+from ..throttle import sms_limited
 from . import bp
 
 MAX_CHILD_ROWS = 6
@@ -140,6 +141,7 @@ def request_form() -> Any:
 
 @bp.post("/requests/new")
 @roles_required(Role.SOCIAL_WORKER)
+@sms_limited
 def request_create() -> Any:
     settings = current_app.config["SETTINGS"]
     try:
@@ -212,6 +214,7 @@ def requests_page() -> Any:
 
 @bp.post("/requests/<int:request_id>/accept")
 @roles_required(Role.SHELTER_STAFF)
+@sms_limited
 def request_accept(request_id: int) -> Any:
     settings = current_app.config["SETTINGS"]
     placement = requests_service.accept(
@@ -224,6 +227,7 @@ def request_accept(request_id: int) -> Any:
 
 @bp.post("/requests/<int:request_id>/decline")
 @roles_required(Role.SHELTER_STAFF)
+@sms_limited
 def request_decline(request_id: int) -> Any:
     try:
         data = DeclineIn(unknown=EXCLUDE).load(request.form)
@@ -245,6 +249,7 @@ def request_decline(request_id: int) -> Any:
 
 @bp.post("/requests/<int:request_id>/withdraw")
 @roles_required(Role.SOCIAL_WORKER)
+@sms_limited
 def request_withdraw(request_id: int) -> Any:
     requests_service.withdraw(db.session, current_actor(), request_id, utcnow())
     db.session.commit()
