@@ -30,7 +30,7 @@ CONTENT_SECURITY_POLICY = {
 
 def create_app(settings: Settings | None = None, *, db_bind: Any = None) -> Flask:
     """Build the app. `db_bind` lets tests bind the session to an open connection."""
-    from . import errors, formatting, headers, log_privacy, throttle
+    from . import audit_trail, errors, formatting, headers, log_privacy, throttle
     from .api import register_api
     from .domain.clock import utcnow
     from .extensions import babel, csrf, db, limiter, talisman
@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None, *, db_bind: Any = None) -> Flas
     after_commit.init_app(app, db, utcnow)
     app.register_blueprint(web_bp)
     register_api(app)
+    audit_trail.init_app(app)  # after every view exists
 
     @app.teardown_appcontext
     def _remove_session(_exc: BaseException | None) -> None:

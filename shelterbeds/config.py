@@ -65,6 +65,13 @@ class Settings:
     login_max_delay_seconds: float = 30.0
     api_rate_limit: str = "600 per minute"  # per API token
     sms_rate_limit: str = "60 per hour"  # SMS-sending actions per account / sender number
+    # Second factor (TOTP): "" = required in production only; "1"/"0" to force either way
+    # (a demo may relax it, and then says so on the login page).
+    require_2fa: str = ""
+    # Key material that encrypts TOTP secrets at rest; empty: derived from the secret key.
+    totp_key: str = ""
+    # Requests and placements older than this many months are anonymised by the clock.
+    retention_months: int = 24
     # Trusted reverse proxies in front of the app: X-Forwarded-* is believed only this many
     # hops deep (0: never; the peer address is the client).
     proxy_hops: int = 0
@@ -100,6 +107,17 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def second_factor_required(self) -> bool:
+        if self.require_2fa.strip() == "":
+            return self.is_production
+        return self.require_2fa.strip().lower() in ("1", "true", "yes", "on")
+
+    @property
+    def totp_encryption_key(self) -> str:
+        """Key material for TOTP secrets at rest: SHELTERBEDS_TOTP_KEY or the secret key."""
+        return self.totp_key or self.secret_key
 
     def trusted_hosts(self) -> list[str] | None:
         """Host names to answer to (None: any)."""
@@ -190,6 +208,10 @@ def validate(settings: Settings) -> Settings:
                 missing.append("twilio_from")
         if missing:
             raise ConfigError("missing in production: " + ", ".join(_env_name(n) for n in missing))
+    if settings.require_2fa.strip().lower() not in ("", "1", "0", "true", "false", "yes", "no"):
+        raise ConfigError("SHELTERBEDS_REQUIRE_2FA must be 1 or 0 (empty: production only)")
+    if settings.retention_months < 1:
+        raise ConfigError("SHELTERBEDS_RETENTION_MONTHS must be at least 1")
     if settings.proxy_hops < 0:
         raise ConfigError("SHELTERBEDS_PROXY_HOPS must be 0 or more")
     for name in ("login_rate_limit", "api_rate_limit", "sms_rate_limit"):

@@ -12,11 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base
 from ..domain.clock import utcnow
 from ..domain.enums import Role
+from .people import User
 from .types import UTCDateTime, str_enum
 
 
@@ -41,6 +42,8 @@ class AuditEvent(Base):
     # saying more (e.g. why a sign-in failed). Never an e-mail, name or free text.
     address: Mapped[str | None] = mapped_column(String(45))
     detail: Mapped[str | None] = mapped_column(String(80))
+
+    actor: Mapped[User | None] = relationship(lazy="joined")
 
 
 def _refuse_change(_mapper: Any, _connection: Any, target: AuditEvent) -> None:

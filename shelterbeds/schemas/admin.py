@@ -188,6 +188,10 @@ class UserPatch(Schema):
     new_activation_link = fields.Boolean(
         metadata={"description": "true issues a new one-time link to set a password"}
     )
+    reset_second_factor = fields.Boolean(
+        metadata={"description": "true removes the second factor (lost phone); set up again "
+                  "at the next sign-in; ends the user's sessions"}
+    )  # fmt: skip
 
 
 class UserOut(Schema):
@@ -200,6 +204,10 @@ class UserOut(Schema):
     locale = fields.String()
     active = fields.Boolean()
     activated = fields.Function(lambda u: u.password_hash is not None)
+    second_factor = fields.Function(
+        lambda u: u.totp_enabled_at is not None,
+        metadata={"description": "The account has a second factor set up"},
+    )
     created_at = fields.AwareDateTime()
     last_login_at = fields.AwareDateTime(allow_none=True)
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ..domain.enums import OrganisationKind, Role
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import ApiToken, Organisation, Shelter, User
+from . import audit, second_factor
 from .access import admin_county, admin_sees, require_role
 from .activation import issue_link
 from .auth import end_all_sessions
@@ -144,7 +145,15 @@ def update_account(
     if "active" in data:
         user.active = data["active"]
     privilege_changed = (user.role, user.organisation, user.shelter) != before
-    if data.get("active") is False or data.get("end_sessions") or privilege_changed:
+    if data.get("reset_second_factor"):
+        second_factor.reset(session, user)
+        audit.record(session, actor, "second_factor.reset", "user", user.id, now)
+    if (
+        data.get("active") is False
+        or data.get("end_sessions")
+        or privilege_changed
+        or data.get("reset_second_factor")
+    ):
         # A new role or tenant takes a new session (signing in again), never an old one's.
         ended = end_all_sessions(session, user, now)
     raw, expires = None, None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,8 +25,9 @@ from ..authz import SESSION_KEY, optional_actor
 from ..domain.clock import utcnow
 from ..domain.enums import Role
 from ..extensions import db, limiter
+from ..models import User
 from ..schemas.forms import LanguageForm, LoginForm
-from ..services import auth
+from ..services import auth, second_factor
 from ..throttle import Throttled, throttles
 from . import bp
 
@@ -54,6 +56,8 @@ def home() -> Any:
     return redirect(url_for(HOME_BY_ROLE[actor.role]))
 
 
+PENDING_KEY = "pending_sign_in"
+PENDING_SECONDS = 300  # to enter the second factor after the password
 DEVICE_SALT = "shelterbeds-device"
 DEVICE_DAYS = 180
 
@@ -106,7 +110,8 @@ def _address_exempt() -> bool:
 
 
 def _login_page(status: int, **context: Any) -> Any:
-    return render_template("web/login.html", **context), status
+    relaxed = not current_app.config["SETTINGS"].second_factor_required
+    return render_template("web/login.html", second_factor_relaxed=relaxed, **context), status
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -118,13 +123,11 @@ def _login_page(status: int, **context: Any) -> Any:
 )
 def login() -> Any:
     if request.method == "GET":
-        return render_template("web/login.html", next=request.args.get("next", ""))
+        return _login_page(200, next=request.args.get("next", ""))
     try:
         form = LoginForm().load(request.form)
     except ValidationError as err:
-        return render_template(
-            "web/login.html", errors=err.messages, email=request.form.get("email", "")
-        ), 422
+        return _login_page(422, errors=err.messages, email=request.form.get("email", ""))
     # The same answers and limits whether or not the account exists.
     device = trusted_device(form["email"])
     rule, ident = ("device", device) if device else ("account", _email_key(form["email"]))
@@ -144,18 +147,49 @@ def login() -> Any:
     user = auth.authenticate(db.session, form["email"], form["password"], utcnow())
     if user is None:
         throttles().record(rule, ident)
+        auth.record_auth_event(db.session, form["email"], "signin.failed", utcnow(), "password")
         db.session.commit()
         flash(_("Wrong e-mail or password."), "error")
         return _login_page(401, email=form["email"], next=form["next"])
+    settings = current_app.config["SETTINGS"]
+    if second_factor.is_enrolled(user) or settings.second_factor_required:
+        # The password was right; the session starts only after the second factor.
+        session.clear()
+        session[PENDING_KEY] = {
+            "uid": user.id,
+            "at": time.time(),
+            "next": form["next"],
+            "device": device,
+        }
+        db.session.commit()
+        step = "web.login_code" if second_factor.is_enrolled(user) else "web.login_enrol"
+        return redirect(url_for(step))
     return complete_sign_in(user, form["next"], device)
 
 
-def complete_sign_in(user: Any, next_url: str, device: str | None) -> Any:
-    """Start a fresh server-side session (a new id: no fixation) and remember the device."""
+def pending_sign_in() -> tuple[Any, dict[str, Any]] | None:
+    """The user who gave the right password in the last few minutes and owes a second factor."""
+    data = session.get(PENDING_KEY)
+    if not isinstance(data, dict) or time.time() - float(data.get("at", 0)) > PENDING_SECONDS:
+        return None
+    user = db.session.get(User, int(data["uid"]))
+    if user is None or not user.active:
+        return None
+    return user, data
+
+
+def complete_sign_in(
+    user: Any, next_url: str, device: str | None, detail: str | None = None, page: Any = None
+) -> Any:
+    """Start a fresh server-side session (a new id: no fixation) and remember the device.
+
+    `page` answers instead of the redirect (the recovery codes, shown once at enrolment).
+    """
     session.clear()
-    session[SESSION_KEY] = auth.start_session(db.session, user, utcnow())
+    session[SESSION_KEY] = auth.start_session(db.session, user, utcnow(), detail)
     db.session.commit()
-    response = make_response(redirect(safe_next(next_url, url_for(HOME_BY_ROLE[user.role]))))
+    target = safe_next(next_url, url_for(HOME_BY_ROLE[user.role]))
+    response = make_response(page(target) if page else redirect(target))
     _set_device_cookie(response, user.email, device)
     return response
 

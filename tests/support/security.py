@@ -16,9 +16,14 @@ BASE = f"https://{HOST}"
 
 
 def prod_app(database_url: str, connection: Any, **overrides: Any) -> Any:
-    """An app with production settings behind no proxy, bound to the test connection."""
+    """An app with production settings behind no proxy, bound to the test connection.
+
+    The second factor is off unless a test asks (`require_2fa=""`: production's default,
+    required); the tests of limits, headers and sessions sign in with the password only.
+    """
     values: dict[str, Any] = {
         "env": "production",
+        "require_2fa": "0",
         "secret_key": "prod-test-secret-0123456789",
         "public_url": BASE,
         "redis_url": REDIS_URL,
