@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, Response, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -54,8 +54,26 @@ def _armed(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _denied(response: Response) -> Response:
+    """A signed-in user refused (403) or shown nothing (404) is audited too (ASVS 16.3.2):
+    in its own transaction, after the refused one was rolled back."""
+    actor = g.get("actor")
+    if response.status_code in (403, 404) and actor is not None and request.endpoint:
+        from .extensions import db
+
+        setattr(g, _WRITTEN, True)  # this commit holds no change: no "change" row
+        endpoint = request.endpoint.split(".")[-1]
+        audit.record(
+            db.session, actor, "denied", endpoint[:40], _object_id(), utcnow(),
+            detail=f"{request.method} {response.status_code}",
+        )  # fmt: skip
+        db.session.commit()
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Arm every view (call after all blueprints are registered)."""
+    app.after_request(_denied)
     for endpoint, view in list(app.view_functions.items()):
         if endpoint != "static":
             app.view_functions[endpoint] = _armed(view)

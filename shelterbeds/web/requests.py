@@ -83,6 +83,11 @@ def _pending_badge() -> dict[str, Any]:
     return {"pending_requests": pending_requests}
 
 
+def split_emails(text: str) -> list[str]:
+    """'a@x.se, b@x.se' -> ['a@x.se', 'b@x.se'] (commas, semicolons, spaces or lines)."""
+    return [p for p in text.replace(",", " ").replace(";", " ").split() if p]
+
+
 def _form_to_body(form: Any) -> dict[str, Any]:
     """The form's flat fields as the API's request body (the same schema checks both)."""
     children = []
@@ -104,6 +109,8 @@ def _form_to_body(form: Any) -> dict[str, Any]:
         "urgency": form.get("urgency") or "immediate",
         "callback_phone": form.get("callback_phone", ""),
         "note": form.get("note") or None,
+        "protected_identity": bool(form.get("protected_identity")),
+        "named_users": split_emails(form.get("named_users", "")),
     }
     if str(body["unit_id"]).isascii() and str(body["unit_id"]).isdigit():
         body["unit_id"] = int(body["unit_id"])  # anything else: the schema reports it
