@@ -64,13 +64,13 @@ class UserSession(Base):
 
 
 class RecoveryCode(Base):
-    """A one-time second-factor recovery code, stored as a SHA-256 hash (high entropy)."""
+    """A one-time second-factor recovery code, stored as a salted Argon2id hash."""
 
     __tablename__ = "recovery_codes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -76,6 +76,18 @@ def hash_password(password: str, context: tuple[str, ...] = ()) -> str:
     return _hasher.hash(password)
 
 
+def hash_secret(secret: str) -> str:
+    """Argon2id (salted) hash of a low-entropy one-time secret, e.g. a recovery code."""
+    return _hasher.hash(secret)
+
+
+def verify_secret(stored: str, secret: str) -> bool:
+    try:
+        return bool(_hasher.verify(stored, secret))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def _sha256(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 

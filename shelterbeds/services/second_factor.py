@@ -3,14 +3,15 @@
 The TOTP secret is stored encrypted (Fernet: AES-128-CBC + HMAC-SHA256) under a key from
 `SHELTERBEDS_TOTP_KEY`, or, when that is unset, derived from `SHELTERBEDS_SECRET_KEY` with
 HKDF-SHA256 (info "shelterbeds totp secret"): a database dump alone does not give the codes.
-Recovery codes are random (50 bits) and stored as SHA-256 hashes, each usable once.
-An accepted TOTP time step is remembered, so a code cannot be replayed.
+Recovery codes are random (10 characters from 31, about 50 bits) and, being below 112 bits,
+stored as salted Argon2id hashes (ASVS 5.0 6.5.2); each works once. A TOTP code lives for
+its 30-second step, plus a 5-second grace after the step ends for a code typed just before
+(ASVS 6.5.5); an accepted step is remembered, so a code cannot be replayed (6.5.1).
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import secrets
 from datetime import datetime
 
@@ -23,10 +24,12 @@ from sqlalchemy.orm import Session
 
 from ..domain.errors import Invalid
 from ..models import RecoveryCode, User
+from .auth import hash_secret, verify_secret
 
 ISSUER = "shelterbeds"
 RECOVERY_CODES = 10
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud, typed on a phone
+GRACE_SECONDS = 5  # a code typed just before its step ended still counts this long
 
 
 def _fernet(key: str) -> Fernet:
@@ -76,7 +79,10 @@ def _check_totp(user: User, code: str, key: str, now: datetime) -> bool:
         return False
     totp = pyotp.TOTP(secret)
     step = int(now.timestamp()) // totp.interval
-    for candidate in (step, step - 1, step + 1):  # one step of clock drift either way
+    candidates = [step]
+    if int(now.timestamp()) % totp.interval < GRACE_SECONDS:
+        candidates.append(step - 1)
+    for candidate in candidates:
         if candidate <= (user.totp_last_step or -1):
             continue  # that code (or an earlier one) was already used: no replay
         if secrets.compare_digest(totp.generate_otp(candidate), digits):
@@ -85,9 +91,8 @@ def _check_totp(user: User, code: str, key: str, now: datetime) -> bool:
     return False
 
 
-def _hash_code(code: str) -> str:
-    normalised = "".join(ch for ch in code.lower() if ch.isalnum())
-    return hashlib.sha256(normalised.encode()).hexdigest()
+def _normalise(code: str) -> str:
+    return "".join(ch for ch in code.lower() if ch.isalnum())
 
 
 def new_recovery_codes(session: Session, user: User, now: datetime) -> list[str]:
@@ -97,7 +102,8 @@ def new_recovery_codes(session: Session, user: User, now: datetime) -> list[str]
     for _ in range(RECOVERY_CODES):
         raw = "".join(secrets.choice(_ALPHABET) for _ in range(10))
         code = f"{raw[:5]}-{raw[5:]}"
-        session.add(RecoveryCode(user_id=user.id, code_hash=_hash_code(code), created_at=now))
+        hashed = hash_secret(_normalise(code))
+        session.add(RecoveryCode(user_id=user.id, code_hash=hashed, created_at=now))
         codes.append(code)
     session.flush()
     return codes
@@ -122,16 +128,22 @@ def verify(session: Session, user: User, code: str, key: str, now: datetime) -> 
         return None
     if _check_totp(user, code, key, now):
         return "totp"
-    used = session.execute(
-        update(RecoveryCode)
-        .where(
-            RecoveryCode.user_id == user.id,
-            RecoveryCode.code_hash == _hash_code(code),
-            RecoveryCode.used_at.is_(None),
-        )
-        .values(used_at=now)
-    )
-    return "recovery" if used.rowcount == 1 else None  # type: ignore[attr-defined]
+    typed = _normalise(code)
+    if len(typed) != 10:  # not a recovery code: spare the Argon2 work
+        return None
+    unused = session.scalars(
+        select(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+    ).all()
+    for row in unused:
+        if verify_secret(row.code_hash, typed):
+            # Conditional: of two sign-ins racing with one code, only one uses it.
+            used = session.execute(
+                update(RecoveryCode)
+                .where(RecoveryCode.id == row.id, RecoveryCode.used_at.is_(None))
+                .values(used_at=now)
+            )
+            return "recovery" if used.rowcount == 1 else None  # type: ignore[attr-defined]
+    return None
 
 
 def recovery_codes_left(session: Session, user: User) -> int:

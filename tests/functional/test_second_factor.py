@@ -43,6 +43,12 @@ def _enrol(client, email=STAFF_SARA):
     return secret, codes
 
 
+def user_codes(session, user):
+    from shelterbeds.models import RecoveryCode
+
+    return session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id)).all()
+
+
 def _logout(client, page="/shelter"):
     post_form(client, "/logout", {"csrf_token": form_token(client, page)})
 
@@ -64,11 +70,19 @@ def test_production_sign_in_requires_a_totp_code(database_url, connection, demo,
     # The password alone opens nothing.
     assert client.get("/shelter").status_code == 302
     assert _second_step(client, "000000").status_code == 401
-    # The code just used at enrolment is refused (no replay); the next one works.
-    assert _second_step(client, _code_at(secret)).status_code == 401
-    r = _second_step(client, _code_at(secret, 1))
+    # The code just used at enrolment is refused (no replay).
+    user = session.scalar(select(User).where(User.email == STAFF_SARA))
+    used = pyotp.TOTP(secret).at(user.totp_last_step * 30)
+    assert _second_step(client, used).status_code == 401
+    # As if the enrolment had been a step (30 s) ago: the current code works, once.
+    user.totp_last_step -= 1
+    session.commit()
+    r = _second_step(client, _code_at(secret))
     assert r.status_code == 302
     assert client.get("/shelter").status_code == 200
+    _logout(client)
+    sign_in(client, STAFF_SARA)
+    assert _second_step(client, _code_at(secret)).status_code == 401  # replayed
     actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     for expected in ("second_factor.enrolled", "signin", "second_factor.failed", "signout"):
         assert expected in actions
@@ -127,6 +141,10 @@ def test_the_totp_secret_is_encrypted_at_rest(session, demo):
         second_factor.confirm_enrolment(session, user, "123456", "key-one", now)
     codes = second_factor.confirm_enrolment(session, user, pyotp.TOTP(secret).now(), "key-one", now)
     assert len(codes) == 10 and second_factor.is_enrolled(user)
+    stored = [c.code_hash for c in user_codes(session, user)]
+    assert all(h.startswith("$argon2id$") for h in stored)  # salted, not a plain digest
+    assert second_factor.verify(session, user, codes[3].upper(), "key-one", now) == "recovery"
+    assert second_factor.verify(session, user, codes[3], "key-one", now) is None
 
 
 def test_a_demo_may_relax_the_second_factor_and_says_so(client, demo, app):
