@@ -88,6 +88,35 @@ def verify_secret(stored: str, secret: str) -> bool:
         return False
 
 
+def change_password(
+    session: Session, user: User, current: str, new: str, now: datetime, keep_raw: str | None
+) -> int:
+    """Change one's own password (the current one first); end every other session.
+
+    Return how many other sessions ended. Raises Invalid on a wrong current password or a
+    new one that breaks the rules; nothing changes then.
+    """
+    if not user.password_hash or not verify_secret(user.password_hash, current):
+        raise Invalid(
+            "Your current password is not right.",
+            errors={"current_password": ["Not your current password."]},
+        )
+    user.password_hash = hash_password(new, context=(user.email,))
+    keep = _sha256(keep_raw) if keep_raw else None
+    others = session.scalars(
+        select(UserSession).where(
+            UserSession.user_id == user.id,
+            UserSession.revoked_at.is_(None),
+            UserSession.token_hash != keep,
+        )
+    ).all()
+    for row in others:
+        row.revoked_at = now
+    audit.record(session, user, "password.changed", "user", user.id, now)
+    session.flush()
+    return len(others)
+
+
 def _sha256(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 

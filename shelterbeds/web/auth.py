@@ -19,11 +19,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from marshmallow import ValidationError
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from ..authz import SESSION_KEY, optional_actor
+from ..authz import SESSION_KEY, current_actor, optional_actor, roles_required
 from ..domain.clock import utcnow
 from ..domain.enums import Role
+from ..domain.errors import Invalid
 from ..extensions import db, limiter
 from ..models import User
 from ..schemas.forms import LanguageForm, LoginForm
@@ -218,3 +219,45 @@ def set_language() -> Any:
     response = make_response(redirect(safe_next(form["next"], url_for("web.home"))))
     response.set_cookie("lang", form["lang"], max_age=365 * 86400, samesite="Lax", httponly=True)
     return response
+
+
+class PasswordChangeForm(Schema):
+    class Meta:
+        unknown = EXCLUDE  # csrf_token
+
+    current_password = fields.String(required=True, validate=validate.Length(1, 200))
+    new_password = fields.String(required=True, validate=validate.Length(1, 200))
+    new_password_again = fields.String(required=True)
+
+    @validates_schema
+    def _same(self, data: dict[str, Any], **_kw: Any) -> None:
+        if data.get("new_password") != data.get("new_password_again"):
+            raise ValidationError("The two new passwords differ.", "new_password_again")
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@roles_required()
+def account_password() -> Any:
+    """Change one's own password (current and new); other sessions end."""
+    actor = current_actor()
+    if request.method == "GET":
+        return render_template("web/account_password.html", errors={})
+    ident = _email_key(actor.email)
+    try:
+        throttles().check("account", ident)
+        form = PasswordChangeForm().load(request.form)
+        ended = auth.change_password(
+            db.session, actor, form["current_password"], form["new_password"], utcnow(),
+            session.get(SESSION_KEY),
+        )  # fmt: skip
+    except ValidationError as err:
+        return render_template("web/account_password.html", errors=err.messages), 422
+    except Invalid as err:
+        db.session.rollback()
+        if err.errors and "current_password" in err.errors:
+            throttles().record("account", ident)  # a wrong password counts as a failure
+        return render_template("web/account_password.html", errors=err.errors or {}), 422
+    db.session.commit()
+    flash(_("Your password is changed. %(n)d other sessions were signed out.", n=ended),
+          "success")  # fmt: skip
+    return redirect(url_for("web.home"))

@@ -137,3 +137,48 @@ def test_a_form_post_without_a_csrf_token_is_refused(database_url, connection, d
     sign_in(client, STAFF_SARA)
     r = post_form(client, "/shelter/confirm", {})
     assert r.status_code == 400
+
+
+def test_sessions_time_out_when_idle_and_absolutely(session, demo):
+    from datetime import timedelta
+
+    from shelterbeds.domain.clock import utcnow
+    from shelterbeds.services import auth
+
+    user = session.scalar(select(User).where(User.email == STAFF_SARA))
+    now = utcnow()
+    idle, absolute = timedelta(minutes=30), timedelta(hours=12)
+    raw = auth.start_session(session, user, now)
+    assert auth.resolve_session(session, raw, now + timedelta(minutes=29), idle, absolute)
+    assert auth.resolve_session(session, raw, now + timedelta(minutes=29 + 29), idle, absolute)
+    assert auth.resolve_session(session, raw, now + timedelta(hours=12, minutes=1), idle,
+                                absolute) is None  # fmt: skip
+    other = auth.start_session(session, user, now)
+    assert auth.resolve_session(session, other, now + timedelta(minutes=31), idle, absolute) is None
+
+
+def test_users_change_their_own_password_and_other_sessions_end(
+    database_url, connection, demo, session
+):
+    app = prod_app(database_url, connection)
+    here, elsewhere = prod_client(app), prod_client(app)
+    sign_in(here, STAFF_SARA)
+    sign_in(elsewhere, STAFF_SARA)
+    page = "/account/password"
+
+    def change(current, new, again=None):
+        return post_form(here, page, {
+            "csrf_token": form_token(here, page), "current_password": current,
+            "new_password": new, "new_password_again": again or new,
+        })  # fmt: skip
+
+    from tests.support.factories import DEMO_PASSWORD
+
+    assert change("wrong-password-123", "kaffe tåg regn fönster").status_code == 422
+    assert change(DEMO_PASSWORD, "password1234").status_code == 422  # common
+    assert change(DEMO_PASSWORD, "kaffe tåg regn fönster", "other").status_code == 422
+    r = change(DEMO_PASSWORD, "kaffe tåg regn fönster")
+    assert r.status_code == 302
+    assert here.get("/shelter").status_code == 200  # this session stays
+    assert elsewhere.get("/shelter").status_code == 302  # the other one ended
+    assert sign_in(prod_client(app), STAFF_SARA, "kaffe tåg regn fönster").status_code == 302
