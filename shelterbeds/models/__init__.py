@@ -6,9 +6,9 @@ from .audit import AuditEvent
 from .geo import County, Municipality
 from .notifications import OutboxMessage, OutboxStatus, ProcessedInboundSms, SmsOptOut, Subscription
 from .organisations import Organisation, organisation_municipalities
-from .people import ApiToken, User, UserSession
+from .people import ApiToken, RecoveryCode, User, UserSession
 from .placements import Placement
-from .requests import IdempotencyKey, PlacementRequest
+from .requests import IdempotencyKey, PlacementRequest, RequestAccess
 from .shelters import Shelter, Unit, UnitStatusChange
 from .signals import UnmetNeedSignal
 from .statistics import ShelterConfirmation, ShelterMonth
@@ -33,6 +33,8 @@ __all__ = [
     "Subscription",
     "Placement",
     "PlacementRequest",
+    "RecoveryCode",
+    "RequestAccess",
     "Shelter",
     "TurnAway",
     "TurnAwayEpisode",

@@ -19,6 +19,7 @@ bp.before_app_request(_load_actor_for_pages)
 from . import (  # noqa: E402,F401  (register routes)
     activate,
     admin,
+    admin_audit,
     admin_import,
     admin_shelters,
     auth,
@@ -28,6 +29,7 @@ from . import (  # noqa: E402,F401  (register routes)
     profile,
     requests,
     search,
+    second_factor,
     shelter,
     stats,
     subscriptions,

@@ -15,6 +15,7 @@ from ..domain.requests import EndReason
 from ..extensions import db
 from ..schemas.requests import EndIn
 from ..services import placements
+from ..throttle import sms_limited
 from . import bp
 
 
@@ -34,6 +35,7 @@ def placements_page() -> Any:
 
 @bp.post("/placements/<int:placement_id>/end")
 @roles_required(Role.SOCIAL_WORKER, Role.SHELTER_STAFF)
+@sms_limited
 def placement_end(placement_id: int) -> Any:
     try:
         data = EndIn(unknown=EXCLUDE).load(request.form)

@@ -21,6 +21,7 @@ from ..extensions import db
 from ..schemas.requests import DeclineIn, RequestIn
 from ..services import requests as requests_service
 from ..services.units import get_unit
+from ..throttle import sms_limited
 from . import bp
 
 MAX_CHILD_ROWS = 6
@@ -85,6 +86,11 @@ def _pending_badge() -> dict[str, Any]:
     return {"pending_requests": pending_requests}
 
 
+def split_emails(text: str) -> list[str]:
+    """'a@x.se, b@x.se' -> ['a@x.se', 'b@x.se'] (commas, semicolons, spaces or lines)."""
+    return [p for p in text.replace(",", " ").replace(";", " ").split() if p]
+
+
 def _form_to_body(form: Any) -> dict[str, Any]:
     """The form's flat fields as the API's request body (the same schema checks both)."""
     children = []
@@ -106,6 +112,8 @@ def _form_to_body(form: Any) -> dict[str, Any]:
         "urgency": form.get("urgency") or "immediate",
         "callback_phone": form.get("callback_phone", ""),
         "note": form.get("note") or None,
+        "protected_identity": bool(form.get("protected_identity")),
+        "named_users": split_emails(form.get("named_users", "")),
     }
     if str(body["unit_id"]).isascii() and str(body["unit_id"]).isdigit():
         body["unit_id"] = int(body["unit_id"])  # anything else: the schema reports it
@@ -143,6 +151,7 @@ def request_form() -> Any:
 
 @bp.post("/requests/new")
 @roles_required(Role.SOCIAL_WORKER)
+@sms_limited
 def request_create() -> Any:
     settings = current_app.config["SETTINGS"]
     try:
@@ -215,6 +224,7 @@ def requests_page() -> Any:
 
 @bp.post("/requests/<int:request_id>/accept")
 @roles_required(Role.SHELTER_STAFF)
+@sms_limited
 def request_accept(request_id: int) -> Any:
     settings = current_app.config["SETTINGS"]
     placement = requests_service.accept(
@@ -227,6 +237,7 @@ def request_accept(request_id: int) -> Any:
 
 @bp.post("/requests/<int:request_id>/decline")
 @roles_required(Role.SHELTER_STAFF)
+@sms_limited
 def request_decline(request_id: int) -> Any:
     try:
         data = DeclineIn(unknown=EXCLUDE).load(request.form)
@@ -248,6 +259,7 @@ def request_decline(request_id: int) -> Any:
 
 @bp.post("/requests/<int:request_id>/withdraw")
 @roles_required(Role.SOCIAL_WORKER)
+@sms_limited
 def request_withdraw(request_id: int) -> Any:
     requests_service.withdraw(db.session, current_actor(), request_id, utcnow())
     db.session.commit()
