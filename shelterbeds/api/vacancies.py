@@ -11,7 +11,7 @@ from ..domain.clock import utcnow
 from ..domain.enums import Role
 from ..extensions import db
 from ..formatting import label
-from ..schemas.vacancies import VacancyQueryArgs, VacancySearchOut
+from ..schemas.vacancies import VacancyQueryArgs, VacancySearchOut, encode_cursor
 from ..services.vacancies import VacancyQuery, search_vacancies
 from . import make_blueprint
 
@@ -23,7 +23,11 @@ blp = make_blueprint("vacancies", "Find a suitable free place for a household")
 @blp.arguments(VacancyQueryArgs, location="query", as_kwargs=False)
 @blp.response(200, VacancySearchOut)
 def vacancies(query: VacancyQuery) -> Any:
-    """Free units matching a household's needs; near misses with their one reason."""
+    """Free units matching a household's needs, one ranked page; near misses with their reason.
+
+    Ranked for `municipality`: its county first, then the other counties by distance between
+    county seats, then freshness. `limit` per page (default 20); `next_cursor` continues.
+    """
     settings = current_app.config["SETTINGS"]
     result = search_vacancies(
         db.session, current_actor(), query, utcnow(), settings.freshness_thresholds()
@@ -49,4 +53,10 @@ def vacancies(query: VacancyQuery) -> Any:
             for h in result.near_misses
         ],
         "unmet_need_recorded": result.no_match,
+        "total": result.total,
+        "near_misses_total": result.near_total,
+        "limit": query.limit,
+        "next_cursor": None
+        if result.next_offset is None
+        else encode_cursor(query, result.next_offset),
     }

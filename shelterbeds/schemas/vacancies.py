@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import re
+from dataclasses import replace
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
@@ -9,9 +14,37 @@ from webargs.fields import DelimitedList
 
 from ..domain.enums import Sex, SubstanceUse
 from ..domain.matching import Child, Household
-from ..services.vacancies import VacancyQuery
+from ..services.vacancies import DEFAULT_LIMIT, MAX_LIMIT, VacancyQuery, profile_key
 from .common import LANGUAGE_CODE, MUNICIPALITY_CODE, to_needs
-from .shelters import FreshnessOut, ShelterBriefOut, UnitOut
+from .shelters import FreshnessOut, MunicipalityOut, ShelterBriefOut, UnitOut
+
+_CURSOR = re.compile(r"^(\d{1,6})\.([0-9a-f]{8})$")
+CURSOR_HELP = "Use the next_cursor of the previous page of the same search, or leave it out."
+
+
+def _fingerprint(query: VacancyQuery) -> str:
+    """Ties a cursor to its search: a cursor from another search is refused, not misread."""
+    return hashlib.sha256(profile_key(query).encode()).hexdigest()[:8]
+
+
+def encode_cursor(query: VacancyQuery, offset: int) -> str:
+    """An opaque cursor for the page of `query` starting at `offset`."""
+    raw = f"{offset}.{_fingerprint(query)}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, query: VacancyQuery) -> int:
+    """The offset a cursor stands for; ValidationError if it is not one of this search's."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raw = ""
+    match = _CURSOR.match(raw)
+    if match is None:
+        raise ValidationError(f"Not a cursor. {CURSOR_HELP}", "cursor")
+    if match.group(2) != _fingerprint(query):
+        raise ValidationError(f"This cursor belongs to another search. {CURSOR_HELP}", "cursor")
+    return int(match.group(1))
 
 
 class VacancyQueryArgs(Schema):
@@ -38,6 +71,16 @@ class VacancyQueryArgs(Schema):
         validate=MUNICIPALITY_CODE,
         metadata={"description": "Placing municipality (SCB code)"},
     )
+    limit = fields.Integer(
+        load_default=DEFAULT_LIMIT,
+        validate=validate.Range(1, MAX_LIMIT, error=f"Give a limit from 1 to {MAX_LIMIT}."),
+        metadata={"description": f"Results (and near misses) per page, 1–{MAX_LIMIT}"},
+    )
+    cursor = fields.String(
+        load_default=None,
+        validate=validate.Length(max=64, error=f"Not a cursor. {CURSOR_HELP}"),
+        metadata={"description": "next_cursor of the previous page (opaque)"},
+    )
 
     @validates_schema
     def _children_consistent(self, data: dict[str, Any], **_kw: Any) -> None:
@@ -56,16 +99,30 @@ class VacancyQueryArgs(Schema):
         else:
             sexes = data.get("child_sexes") or [Sex.FEMALE] * len(ages)
             children = tuple(Child(age=a, sex=s) for a, s in zip(ages, sexes, strict=True))
-        return VacancyQuery(
+        query = VacancyQuery(
             household=Household(adults=data["adults"], children=children),
             needs=to_needs(data),
             municipality_code=data.get("municipality"),
+            limit=data.get("limit", DEFAULT_LIMIT),
         )
+        cursor = data.get("cursor")
+        if cursor:
+            query = replace(query, offset=decode_cursor(cursor, query))
+        return query
 
 
 class WhyOut(Schema):
     code = fields.String()
     text = fields.String()
+
+
+class ShelterRefOut(Schema):
+    """A shelter named in a list: enough to recognise it and to follow its link."""
+
+    id = fields.Integer()
+    slug = fields.String()
+    name = fields.String()
+    municipality = fields.Nested(MunicipalityOut)
 
 
 class VacancyHitOut(Schema):
@@ -76,13 +133,22 @@ class VacancyHitOut(Schema):
 
 
 class NearMissOut(Schema):
-    shelter = fields.Nested(ShelterBriefOut)
+    shelter = fields.Nested(ShelterRefOut)
     reason = fields.String()
     reason_text = fields.String()
     freshness = fields.Nested(FreshnessOut)
 
 
 class VacancySearchOut(Schema):
+    """One page of the ranked answer: the placing municipality's county first."""
+
     results = fields.List(fields.Nested(VacancyHitOut))
     near_misses = fields.List(fields.Nested(NearMissOut))
     unmet_need_recorded = fields.Boolean()
+    total = fields.Integer(metadata={"description": "Matching shelters in all pages"})
+    near_misses_total = fields.Integer(metadata={"description": "Near misses in all pages"})
+    limit = fields.Integer(metadata={"description": "Page size used"})
+    next_cursor = fields.String(
+        allow_none=True,
+        metadata={"description": "Pass as ?cursor= for the next page; null on the last page"},
+    )
