@@ -12,6 +12,7 @@ from .requests import IdempotencyKey, PlacementRequest
 from .shelters import Shelter, Unit, UnitStatusChange
 from .signals import UnmetNeedSignal
 from .turnaways import TurnAway, TurnAwayEpisode
+from .versions import CacheVersions
 
 __all__ = [
     "ActivationToken",
@@ -19,6 +20,7 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Base",
+    "CacheVersions",
     "County",
     "IdempotencyKey",
     "Municipality",

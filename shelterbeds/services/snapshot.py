@@ -43,6 +43,7 @@ class UnitRow:
     wheelchair_accessible: bool
     pets_allowed: bool
     held_until: datetime | None = None  # None: free
+    out: dict[str, Any] = field(default_factory=dict, compare=False)  # its JSON, once built
 
     @property
     def facts(self) -> UnitFacts:

@@ -11,6 +11,7 @@ from importlib import resources
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..domain.clock import as_utc
 from ..domain.enums import Freshness, MatchReason, Role
 from ..domain.errors import Invalid
 from ..domain.freshness import (
@@ -22,8 +23,9 @@ from ..domain.freshness import (
 from ..domain.matching import Household, Needs, match_shelter
 from ..domain.ranking import county_order
 from ..models import UnmetNeedSignal, User
+from . import search_cache
 from .access import require_role
-from .snapshot import ShelterRow, Snapshot, UnitRow, load_snapshot
+from .snapshot import ShelterRow, Snapshot, UnitRow
 
 _FRESHNESS_ORDER = {s: i for i, s in enumerate(Freshness)}
 DEFAULT_LIMIT = 20
@@ -103,31 +105,11 @@ def rank(hits: list[ShelterHit], placing_county: str | None) -> list[ShelterHit]
     return sorted(hits, key=key)
 
 
-def current_snapshot(session: Session) -> Snapshot:
-    """What search reads (overridden by the in-process cache when one is installed)."""
-    return load_snapshot(session)
-
-
-def search_vacancies(
-    session: Session,
-    actor: User,
-    query: VacancyQuery,
-    now: datetime,
-    thresholds: FreshnessThresholds,
-    record_unmet: bool = True,
-    snapshot: Snapshot | None = None,
-) -> SearchResult:
-    """One page of shelters with suitable free units, ranked; near misses with their reason.
-
-    Reads only: a hold that has run out counts as free here, without a write (the clock
-    and the next write release it in the database). The one write is the unmet-need signal
-    of a search that finds nothing. `record_unmet=False` for internal searches (alternatives
-    offered with a 409) that must not count as a social worker's search.
-    """
-    require_role(actor, Role.SOCIAL_WORKER, Role.ADMIN)
-    snapshot = snapshot or current_snapshot(session)
+def rank_all(
+    snapshot: Snapshot, query: VacancyQuery, now: datetime, thresholds: FreshnessThresholds
+) -> tuple[list[ShelterHit], list[ShelterHit]]:
+    """Every matching shelter and every near miss, ranked (before paging)."""
     county = _placing_county(snapshot, query.municipality_code)
-
     matches: list[ShelterHit] = []
     near: list[ShelterHit] = []
     for shelter in snapshot.shelters:
@@ -146,13 +128,52 @@ def search_vacancies(
             matches.append(ShelterHit(shelter, fresh, chosen, outcome.notes))
         elif outcome.near_miss_reason is not None:
             near.append(ShelterHit(shelter, fresh, [], outcome.notes, outcome.near_miss_reason))
+    return rank(matches, county), rank(near, county)
 
-    start, stop = query.offset, query.offset + query.limit
+
+def _page(hits: list[ShelterHit], query: VacancyQuery, now: datetime) -> list[ShelterHit]:
+    """This page's hits with their ages as of now (their states are the same: the cached
+    answer is valid only until the next freshness threshold; see search_cache)."""
+    page = []
+    for h in hits[query.offset : query.offset + query.limit]:
+        at = h.shelter.confirmed_at
+        age = None if at is None else int((now - at).total_seconds() // 60)
+        fresh = FreshnessInfo(at, h.freshness.state, age)
+        page.append(ShelterHit(h.shelter, fresh, h.units, h.notes, h.reason))
+    return page
+
+
+def search_vacancies(
+    session: Session,
+    actor: User,
+    query: VacancyQuery,
+    now: datetime,
+    thresholds: FreshnessThresholds,
+    record_unmet: bool = True,
+) -> SearchResult:
+    """One page of shelters with suitable free units, ranked; near misses with their reason.
+
+    Reads only: a hold that has run out counts as free here, without a write (the clock
+    and the next write release it in the database). The one write is the unmet-need signal
+    of a search that finds nothing. `record_unmet=False` for internal searches (alternatives
+    offered with a 409) that must not count as a social worker's search. Answers come from
+    the in-process cache while no write and no clock edge has changed them (search_cache).
+    """
+    require_role(actor, Role.SOCIAL_WORKER, Role.ADMIN)
+    snapshot = search_cache.current_snapshot(session)
+    key = (query.household, query.needs, query.municipality_code)
+    ranked = search_cache.cached_answer(session, snapshot, key, now, thresholds)
+    if ranked is None:
+        ranked = rank_all(snapshot, query, now, thresholds)
+        search_cache.keep_answer(session, snapshot, key, now, thresholds, ranked)
+    matches, near = ranked
+
+    stop = query.offset + query.limit
     more = stop < len(matches) or stop < len(near)
     signal = None if matches or not record_unmet else record_unmet_need(session, actor, query, now)
     return SearchResult(
-        rank(matches, county)[start:stop],
-        rank(near, county)[start:stop],
+        _page(matches, query, as_utc(now)),
+        _page(near, query, as_utc(now)),
         signal,
         no_match=not matches,
         total=len(matches),
