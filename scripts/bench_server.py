@@ -20,13 +20,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def procfile_web() -> str:
-    """The Procfile's web command, listening on loopback only (load stays on this machine)."""
+def procfile(kind: str) -> str:
+    """A Procfile command; the web one listening on loopback only (load stays here)."""
     for line in (ROOT / "Procfile").read_text().splitlines():
-        if line.startswith("web:"):
+        if line.startswith(f"{kind}:"):
             command = line.split(":", 1)[1].strip()
             return command.replace("0.0.0.0", "127.0.0.1")  # noqa: S104 (replaced, not bound)
-    raise RuntimeError("no web line in the Procfile")
+    raise RuntimeError(f"no {kind} line in the Procfile")
 
 
 def free_port() -> int:
@@ -64,16 +64,25 @@ class Server:
             **env,
         }
         self.proc: subprocess.Popen[bytes] | None = None
+        self.clock: subprocess.Popen[bytes] | None = None
 
-    def __enter__(self) -> Server:
-        log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(  # noqa: S603 (the project's own Procfile)
-            ["/bin/bash", "-c", "exec " + procfile_web()],
+    def _start(self, kind: str, log_name: str) -> subprocess.Popen[bytes]:
+        log = (Path(self.tmp.name) / log_name).open("wb")
+        return subprocess.Popen(  # noqa: S603 (the project's own Procfile)
+            ["/bin/bash", "-c", "exec " + procfile(kind)],
             cwd=ROOT,
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+
+    def start_clock(self) -> None:
+        """The Procfile's clock process too (it sweeps the SMS outbox), as in production."""
+        if self.clock is None:
+            self.clock = self._start("clock", "clock.log")
+
+    def __enter__(self) -> Server:
+        self.proc = self._start("web", "gunicorn.log")
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -86,9 +95,10 @@ class Server:
                 time.sleep(0.2)
 
     def __exit__(self, *_exc: object) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(30)
+        for proc in (self.clock, self.proc):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(30)
         self.tmp.cleanup()
 
     def log(self) -> str:

@@ -19,8 +19,14 @@ from typing import Any
 DONE = r"""
 bad = 0  -- globals: done() reads them from each thread
 last_size = 0
+first_bad = ""
 response = function(status, headers, body)
-  if status < 200 or status > 299 then bad = bad + 1 end
+  if status < 200 or status > 299 then
+    bad = bad + 1
+    if first_bad == "" then
+      first_bad = status .. " " .. string.gsub(string.sub(body, 1, 160), "[^%w%s%.,:]", " ")
+    end
+  end
   last_size = #body
   if on_response then on_response(status, body) end
 end
@@ -30,19 +36,20 @@ setup = function(thread)
   table.insert(threads, thread)
 end
 done = function(summary, latency, requests)
-  local bad_total, size = 0, 0
+  local bad_total, size, example = 0, 0, ""
   for _, t in ipairs(threads) do
     bad_total = bad_total + t:get("bad")
     size = math.max(size, t:get("last_size"))
+    if example == "" then example = t:get("first_bad") end
   end
   local e = summary.errors
   io.write(string.format(
     '\nBENCH {"requests":%d,"seconds":%.3f,"non2xx":%d,"socket_errors":%d,' ..
-    '"p50_ms":%.3f,"p95_ms":%.3f,"p99_ms":%.3f,"bytes":%d}\n',
+    '"p50_ms":%.3f,"p95_ms":%.3f,"p99_ms":%.3f,"bytes":%d,"first_non2xx":"%s"}\n',
     summary.requests, summary.duration / 1e6, bad_total,
     e.connect + e.read + e.write + e.timeout,
     latency:percentile(50) / 1000, latency:percentile(95) / 1000,
-    latency:percentile(99) / 1000, size))
+    latency:percentile(99) / 1000, size, example))
 end
 """
 
@@ -119,6 +126,7 @@ class WrkResult:
     p95_ms: float
     p99_ms: float
     bytes: int
+    first_non2xx: str = ""
     per_cycle: int = 1  # HTTP requests per unit of work (2 for request + withdraw)
     extra: dict[str, Any] = field(default_factory=dict)
 
