@@ -13,6 +13,7 @@ from .shelters import Shelter, Unit, UnitStatusChange
 from .signals import UnmetNeedSignal
 from .statistics import ShelterConfirmation, ShelterMonth
 from .turnaways import TurnAway, TurnAwayEpisode
+from .versions import CacheVersions
 
 __all__ = [
     "ActivationToken",
@@ -22,6 +23,7 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Base",
+    "CacheVersions",
     "County",
     "IdempotencyKey",
     "Municipality",

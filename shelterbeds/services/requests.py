@@ -44,7 +44,7 @@ from .access import (
     require_requesting_org,
     require_role,
 )
-from .holds import expire_holds, expire_one, leave_pending
+from .holds import expire_holds, expire_one, expire_run_out, leave_pending
 from .idempotency import claim_key
 from .placement_fit import alternatives, check_fit
 from .turnaways import record_turnaway
@@ -204,15 +204,7 @@ def request_unit(
 
     # Lazy expiry: a hold past its time never blocks a new request, even before the clock
     # process has released it.
-    stale = session.scalar(
-        select(PlacementRequest).where(
-            PlacementRequest.unit_id == unit.id,
-            PlacementRequest.status == RequestStatus.PENDING,
-            PlacementRequest.hold_expires_at <= now,
-        )
-    )
-    if stale is not None:
-        expire_one(session, stale, now)
+    expire_run_out(session, unit, now)
 
     try:
         transition_unit(

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, render_template, request
+from flask import current_app, render_template, request, url_for
 from marshmallow import EXCLUDE, ValidationError
 
 from ..authz import current_actor, roles_required
 from ..domain.clock import utcnow
 from ..domain.enums import Role
 from ..extensions import db
-from ..schemas.vacancies import VacancyQueryArgs
+from ..schemas.vacancies import VacancyQueryArgs, encode_cursor
 from ..services.vacancies import search_vacancies
 from . import bp
 
@@ -52,4 +52,11 @@ def search_page() -> Any:
     settings = current_app.config["SETTINGS"]
     result = search_vacancies(db.session, actor, query, utcnow(), settings.freshness_thresholds())
     db.session.commit()
-    return render_template("web/search.html", result=result, query=query, **context)
+    next_url = None
+    if result.next_offset is not None:  # the same form, one page on
+        args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "cursor"}
+        args["cursor"] = encode_cursor(query, result.next_offset)
+        next_url = url_for("web.search_page", **args) + "#results"
+    return render_template(
+        "web/search.html", result=result, query=query, next_url=next_url, **context
+    )
