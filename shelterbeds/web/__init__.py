@@ -23,6 +23,7 @@ from . import (  # noqa: E402,F401  (register routes)
     admin_shelters,
     auth,
     health,
+    live,
     placements,
     profile,
     requests,
