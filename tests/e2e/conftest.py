@@ -11,8 +11,10 @@ without it locally, and fail instead of skipping when SHELTERBEDS_E2E_REQUIRED i
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import sqlite3
+import urllib.request
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -222,3 +224,33 @@ def choose_language(page: Any, lang: str) -> None:
     open_menu(page)
     with page.expect_navigation():
         page.click(f"button[name=lang][value={lang}]")
+
+
+def api_request(server: LiveServer, unit_id: int, **overrides: Any) -> dict[str, Any]:
+    """Socialjouren requests (and holds) a unit through the API, as an integration would."""
+    from shelterbeds.extensions import db
+    from shelterbeds.services import auth
+    from tests.support.factories import SOCIALJOUR, request_body
+
+    with server.app.app_context():
+        user = auth.user_by_email(db.session, SOCIALJOUR)
+        _token, raw = auth.create_token(db.session, user, "e2e", utcnow())
+        db.session.commit()
+    req = urllib.request.Request(  # noqa: S310 (the local test server)
+        server.url + "/api/v1/requests",
+        data=json.dumps(request_body(unit_id, **overrides)).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {raw}"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310
+        assert resp.status == 201
+        return dict(json.loads(resp.read()))
+
+
+def unit_id(server: LiveServer, shelter_slug: str, label: str) -> int:
+    """The id of a demo unit."""
+    from shelterbeds.extensions import db
+    from tests.support.factories import unit_at
+
+    with server.app.app_context():
+        return int(unit_at(db.session, shelter_slug, label).id)

@@ -18,7 +18,6 @@ from tests.support.factories import (
     ANALYST,
     SOCIALJOUR,
     STAFF_SARA,
-    request_body,
     unit_at,
 )
 
@@ -27,6 +26,7 @@ from .conftest import (
     DESKTOP,
     PHONE,
     LiveServer,
+    api_request,
     choose_language,
     new_page,
     screenshot,
@@ -97,30 +97,6 @@ def _name(role: str, path: str) -> str:
     )
 
 
-def _hold_a_place(server: LiveServer, unit_id: int) -> None:
-    """One pending request, so the request pages show their forms."""
-    page_server = server
-    with page_server.app.app_context():
-        from shelterbeds.services import auth
-
-        user = auth.user_by_email(db.session, SOCIALJOUR)
-        from shelterbeds.domain.clock import utcnow
-
-        _token, raw = auth.create_token(db.session, user, "e2e", utcnow())
-        db.session.commit()
-    import json
-    import urllib.request
-
-    req = urllib.request.Request(  # noqa: S310 (the local test server)
-        server.url + "/api/v1/requests",
-        data=json.dumps(request_body(unit_id, municipality_code="1880")).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {raw}"},
-        method="POST",
-    )
-    with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310
-        assert resp.status == 201
-
-
 @pytest.mark.parametrize("role", ["anonymous", STAFF_SARA, SOCIALJOUR, ADMIN, ANALYST])
 def test_every_page_fits_a_phone_and_passes_axe(
     browser: Any, live_server: LiveServer, role: str
@@ -129,7 +105,7 @@ def test_every_page_fits_a_phone_and_passes_axe(
     if role in (STAFF_SARA, SOCIALJOUR):
         with live_server.app.app_context():
             held = unit_at(db.session, "sara-huset", "Lägenhet 1").id
-        _hold_a_place(live_server, held)
+        api_request(live_server, held)
     problems: dict[str, list[str]] = {}
     for viewport, size in ((PHONE, "phone"), (DESKTOP, "desktop")):
         page = new_page(browser, live_server, viewport=viewport)
