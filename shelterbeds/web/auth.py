@@ -97,3 +97,12 @@ def set_language() -> Any:
     response = make_response(redirect(safe_next(form["next"], url_for("web.home"))))
     response.set_cookie("lang", form["lang"], max_age=365 * 86400, samesite="Lax", httponly=True)
     return response
+
+
+@bp.get("/logout")
+def logout_page() -> Any:
+    """A typed or bookmarked /logout: signed in, a page with the sign-out button (a GET never
+    changes state); signed out, the sign-in page."""
+    if optional_actor() is None:
+        return redirect(url_for("web.login"))
+    return render_template("web/logout.html")
