@@ -182,11 +182,15 @@ def request_create() -> Any:
         )
     except Invalid as err:
         db.session.rollback()
-        return _form_page(request.form, 422, errors=err.errors or {}, problem=err.detail)
+        problem = _("Check the fields marked below.") if err.errors else _(err.detail)
+        return _form_page(request.form, 422, errors=err.errors or {}, problem=problem)
     except Conflict as err:
         db.session.rollback()
         return _form_page(
-            request.form, 409, problem=err.detail, alternatives=err.extra.get("alternatives", [])
+            request.form,
+            409,
+            problem=_conflict_text(err),
+            alternatives=err.extra.get("alternatives", []),
         )
     db.session.commit()
     flash(
@@ -198,6 +202,27 @@ def request_create() -> Any:
         "success",
     )
     return redirect(url_for("web.requests_page"))
+
+
+def _conflict_text(err: Conflict) -> str:
+    """Why the place cannot be requested, in the user's language (the service's detail is
+    for the API)."""
+    if err.extra.get("reason") == "vacancies_unknown":
+        return _(
+            "The shelter has not confirmed its vacancies recently, so its places cannot be "
+            "requested now. Phone the shelter, or choose another place below."
+        )
+    return _("The place is no longer free. Choose another suitable place below.")
+
+
+def _decided_elsewhere(request_id: int) -> Any:
+    """A request answered, withdrawn or expired meanwhile: say so on the list, not an error."""
+    db.session.rollback()
+    flash(
+        _("The request was already answered, withdrawn or has expired: see its status below."),
+        "error",
+    )
+    return redirect(url_for("web.requests_page") + f"#request-{request_id}")
 
 
 def _needs_text(req: Any) -> list[str]:
@@ -282,9 +307,12 @@ def requests_page() -> Any:
 @roles_required(Role.SHELTER_STAFF)
 def request_accept(request_id: int) -> Any:
     settings = current_app.config["SETTINGS"]
-    placement = requests_service.accept(
-        db.session, current_actor(), request_id, utcnow(), settings.review_first_days
-    )
+    try:
+        placement = requests_service.accept(
+            db.session, current_actor(), request_id, utcnow(), settings.review_first_days
+        )
+    except Conflict:
+        return _decided_elsewhere(request_id)
     db.session.commit()
     flash(_("Accepted: %(unit)s is now occupied.", unit=placement.unit.label), "success")
     return redirect(url_for("web.requests_page"))
@@ -298,14 +326,17 @@ def request_decline(request_id: int) -> Any:
     except ValidationError:
         flash(_("Choose a reason for declining."), "error")
         return redirect(url_for("web.requests_page") + f"#request-{request_id}")
-    requests_service.decline(
-        db.session,
-        current_actor(),
-        request_id,
-        DeclineReason(data["reason"]),
-        utcnow(),
-        episodes=current_app.config["SETTINGS"].episode_policy(),
-    )
+    try:
+        requests_service.decline(
+            db.session,
+            current_actor(),
+            request_id,
+            DeclineReason(data["reason"]),
+            utcnow(),
+            episodes=current_app.config["SETTINGS"].episode_policy(),
+        )
+    except Conflict:
+        return _decided_elsewhere(request_id)
     db.session.commit()
     flash(_("Declined. The place is free again."), "success")
     return redirect(url_for("web.requests_page"))
@@ -314,7 +345,10 @@ def request_decline(request_id: int) -> Any:
 @bp.post("/requests/<int:request_id>/withdraw")
 @roles_required(Role.SOCIAL_WORKER)
 def request_withdraw(request_id: int) -> Any:
-    requests_service.withdraw(db.session, current_actor(), request_id, utcnow())
+    try:
+        requests_service.withdraw(db.session, current_actor(), request_id, utcnow())
+    except Conflict:
+        return _decided_elsewhere(request_id)
     db.session.commit()
     flash(_("Withdrawn. The place is free again."), "success")
     return redirect(url_for("web.requests_page"))

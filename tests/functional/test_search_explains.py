@@ -144,3 +144,39 @@ def test_plural_and_household_words(sw, staff, session):
     assert "1 vuxna" not in page
     search = sw.get("/search?go=1&adults=1").text
     assert "1 vuxenplats, 2 barnplatser" in search
+
+
+def test_a_request_answered_meanwhile_is_a_message_on_the_list(sw, staff, session):
+    unit = _unit(session, "kvinnohuset-orebro", "Rum 1")
+    assert _send(sw, unit).status_code == 302
+    req = session.query(PlacementRequest).one()
+    token = _csrf(staff.get("/requests").text)
+    assert staff.post(f"/requests/{req.id}/accept", data={"csrf_token": token}).status_code == 302
+    again = staff.post(f"/requests/{req.id}/accept", data={"csrf_token": token})
+    assert again.status_code == 302 and again.headers["Location"].endswith(f"#request-{req.id}")
+    page = staff.get("/requests").text
+    assert "Förfrågan var redan besvarad" in page
+    late = sw.post(
+        f"/requests/{req.id}/withdraw", data={"csrf_token": _csrf(sw.get("/requests").text)}
+    )
+    assert late.status_code == 302
+    assert "Förfrågan var redan besvarad" in sw.get("/requests").text
+
+
+def test_a_taken_place_says_so_in_swedish(sw, session):
+    unit = _unit(session, "kvinnohuset-orebro", "Rum 1")
+    assert _send(sw, unit).status_code == 302
+    r = _send(sw, unit)
+    assert r.status_code == 409
+    assert "Platsen är inte längre ledig" in r.text and "not free" not in r.text
+
+
+def test_staff_cannot_free_a_held_unit_and_are_told_why(sw, app, session):
+    unit = _unit(session, "kvinnohuset-orebro", "Rum 1")
+    assert _send(sw, unit).status_code == 302
+    staff = app.test_client()
+    assert login(staff, STAFF_OREBRO).status_code == 302
+    token = _csrf(staff.get("/shelter").text)
+    r = staff.post(f"/shelter/units/{unit.id}/status", data={"csrf_token": token, "status": "free"})
+    assert r.status_code == 302
+    assert "reserverad för en förfrågan: svara på den först" in staff.get("/shelter").text
