@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from markupsafe import Markup
 from marshmallow import EXCLUDE, ValidationError
 
 from ..authz import current_actor, roles_required
@@ -116,6 +117,13 @@ def unit_beds(unit: Any) -> str:
 def carry_args(args: Any) -> dict[str, Any]:
     """The search's household and needs, carried to the request form (not the buttons)."""
     return {k: v for k, v in args.items() if k not in NOT_ARGS and v != ""}
+
+
+@bp.app_template_filter("shelter_words")
+def shelter_words(text: str | None) -> Markup:
+    """A shelter's own free text (staffed hours, say): Swedish, marked so for screen readers
+    on an English page, and not translated."""
+    return Markup('<span lang="sv">{}</span>').format(text or "")
 
 
 @bp.app_context_processor

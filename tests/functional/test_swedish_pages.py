@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from html.parser import HTMLParser
 
 from shelterbeds.domain.clock import utcnow
 from shelterbeds.formatting import age
@@ -43,3 +45,58 @@ def test_ages_say_just_now_and_use_plurals(app):
             assert age(now - timedelta(hours=1), now) == "för 1 timme sedan"
         with force_locale("en"):
             assert age(now, now) == "just now"
+
+
+class _Texts(HTMLParser):
+    """Text a person sees or hears: text nodes and the labelling attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: set[str] = set()
+        self.swedish_data = 0  # inside a shelter's own words (lang="sv"): not UI text
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.swedish_data or (("lang", "sv") in attrs and tag not in ("html", "button")):
+            self.swedish_data += 1
+        for name, value in attrs:
+            if name in ("aria-label", "placeholder", "title", "alt") and value:
+                self.texts.add(value.strip())
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.swedish_data:
+            self.swedish_data -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self.swedish_data:
+            return
+        for part in re.split(r"[·:()\n]", data):
+            if part.strip():
+                self.texts.add(part.strip())
+
+
+def _texts(html: str) -> set[str]:
+    parser = _Texts()
+    parser.feed(html)
+    return parser.texts
+
+
+# Names and codes that are the same in both languages.
+SAME_IN_BOTH = re.compile(
+    r"^(shelterbeds|Svenska|English|Urdu|—|[\d\s,.+–—-]+|\d+ ?(år|yrs)?|Sara-huset.*|Kvinnohuset.*|"
+    r"Örebro.*|Karlskoga.*|Nora.*|Lägenhet \d+|Rum \d+|sv|sv, en|\+46.*|\d{4}-\d\d-\d\d.*|"
+    r"Find a place · shelterbeds|Hitta en plats · shelterbeds|[A-ZÅÄÖ][a-zåäö]+ \(\d{4}\))$"
+)
+
+
+def test_switching_to_english_changes_every_visible_string_on_the_search_page(client, demo):
+    login(client, SOCIALJOUR)
+    search = "/search?go=1&adults=1&child_age_0=16&child_sex_0=m&pets=1&honour_related=1"
+    pages = {"/search": None, search: None}
+    swedish = {path: _texts(client.get(path).get_data(as_text=True)) for path in pages}
+    client.post(
+        "/language", data={"lang": "en", "next": "/search", "csrf_token": csrf(client, "/search")}
+    )
+    for path in pages:
+        english = _texts(client.get(path).get_data(as_text=True))
+        left = {t for t in english & swedish[path] if not SAME_IN_BOTH.match(t)}
+        assert not left, f"{path}: still Swedish in English: {sorted(left)}"
