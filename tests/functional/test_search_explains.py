@@ -4,7 +4,7 @@ it is an assumption; staffing by time of day; the household form without JavaScr
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -180,3 +180,18 @@ def test_staff_cannot_free_a_held_unit_and_are_told_why(sw, app, session):
     r = staff.post(f"/shelter/units/{unit.id}/status", data={"csrf_token": token, "status": "free"})
     assert r.status_code == 302
     assert "reserverad för en förfrågan: svara på den först" in staff.get("/shelter").text
+
+
+@pytest.mark.parametrize(("local", "warned"), [("03:12", True), ("10:30", False), ("17:30", True)])
+def test_a_day_staffed_shelter_at_night_is_a_warning(sw, monkeypatch, local, warned):
+    hour, minute = map(int, local.split(":"))
+    at = datetime(2026, 12, 2, hour, minute, tzinfo=ZoneInfo("Europe/Stockholm"))
+    monkeypatch.setattr("shelterbeds.web.search.utcnow", lambda: at.astimezone(UTC))
+    html = sw.get("/search?go=1&adults=1").text
+    sara = re.search(r'data-shelter-slug="sara-huset"(.*?)</article>', html, re.S).group(1)
+    if warned:
+        assert f"Inte bemannat nu ({local})." in sara
+        assert 'Bemanning: <span lang="sv">Dagtid</span>.' in sara
+        assert "Bemannade tider antas vara 08:00–17:00." in sara
+    else:
+        assert 'data-testid="staffing-note"' in sara and "Inte bemannat" not in sara
