@@ -62,6 +62,18 @@ def sideways_overflow(page: Any) -> int:
     return max(0, int(width) - int(page.viewport_size["width"]))
 
 
+def spilling_cards(page: Any) -> list[str]:
+    """Cards whose content is wider than the card (spills out of it, or scrolls inside it)."""
+    return list(
+        page.evaluate(
+            """() => [...document.querySelectorAll('.card')]
+                .filter(c => c.scrollWidth > c.clientWidth + 1)
+                .map(c => (c.querySelector('h1,h2,h3') || c).innerText.slice(0, 40) +
+                          ` ${c.scrollWidth}>${c.clientWidth}`)"""
+        )
+    )
+
+
 def small_targets(page: Any) -> list[str]:
     """Visible controls smaller than 44x44 px."""
     return list(page.evaluate(_TARGETS_JS.replace("MIN", str(MIN_TARGET))))
@@ -73,6 +85,7 @@ def page_problems(page: Any, *, phone: bool) -> list[str]:
     overflow = sideways_overflow(page)
     if overflow:
         problems.append(f"scrolls sideways by {overflow}px")
+    problems += [f"content wider than its card: {c}" for c in spilling_cards(page)]
     if phone:
         problems += [f"small target: {t}" for t in small_targets(page)]
     return problems
