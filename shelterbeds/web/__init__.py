@@ -25,6 +25,7 @@ from . import (  # noqa: E402,F401  (register routes)
     auth,
     followup,
     health,
+    live,
     placements,
     profile,
     requests,
