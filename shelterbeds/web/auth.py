@@ -261,6 +261,8 @@ def account_password() -> Any:
     flash(_("Your password is changed. %(n)d other sessions were signed out.", n=ended),
           "success")  # fmt: skip
     return redirect(url_for("web.home"))
+
+
 @bp.get("/logout")
 def logout_page() -> Any:
     """A typed or bookmarked /logout: signed in, a page with the sign-out button (a GET never
