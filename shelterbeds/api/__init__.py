@@ -74,8 +74,6 @@ ENDPOINT_ACTIONS: dict[str, Action] = {
     "imports.import_shelters": Action.ADMINISTER,
     "imports.export_shelters": Action.ADMINISTER,
 }
-# Open data for anyone, signed in or not: no case, no address, nothing of one tenant's.
-PUBLIC_ENDPOINTS: frozenset[str] = frozenset({"open-directory.hsds_services"})
 # Whole blueprints with one action (statistics: aggregates for analysts and admins).
 BLUEPRINT_ACTIONS: dict[str, Action] = {
     "stats": Action.STATISTICS_READ,

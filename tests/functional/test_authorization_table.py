@@ -11,8 +11,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from shelterbeds.api import ENDPOINT_ACTIONS, PUBLIC_ENDPOINTS, endpoint_action
-from shelterbeds.domain.authorization import PERMISSIONS, Action, Scope, scope_for
+from shelterbeds.api import ENDPOINT_ACTIONS, endpoint_action
+from shelterbeds.domain.authorization import (
+    PERMISSIONS,
+    PUBLIC_ENDPOINTS,
+    Action,
+    Scope,
+    scope_for,
+)
 from shelterbeds.domain.enums import Role, UnitStatus
 from shelterbeds.models import AuditEvent, Unit, User
 from tests.support.factories import (
