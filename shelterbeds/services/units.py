@@ -109,6 +109,10 @@ def apply_staff_status(
             errors={"status": ["Must be free, occupied or closed."]},
         )
     if unit.status is UnitStatus.HELD:
+        from .holds import expire_run_out  # holds builds on transition_unit above
+
+        expire_run_out(session, unit, now)  # a hold past its time is free: make it so
+    if unit.status is UnitStatus.HELD:
         raise Conflict(
             f"Unit {unit.label} is held for a placement request: accept or decline it first.",
             current_status=unit.status.value,
