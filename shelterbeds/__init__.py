@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None, *, db_bind: Any = None) -> Flas
     from .domain.clock import utcnow
     from .extensions import babel, csrf, db, limiter, talisman
     from .notifications import after_commit
+    from .services import versions
     from .services.auth import configure_password_hashing
     from .web import bp as web_bp
 
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, *, db_bind: Any = None) -> Flas
         OPENAPI_JSON_PATH="openapi.json",
     )
     db.init(settings.database_url, bind=db_bind)
+    versions.install()  # caches see every write to what they hold (services/versions.py)
     configure_password_hashing(settings.password_hash_time_cost, settings.password_hash_memory_kib)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)

@@ -18,7 +18,7 @@ from .domain.enums import Role
 from .domain.errors import DomainError, Forbidden
 from .extensions import db
 from .models import User
-from .services import auth
+from .services import auth, token_cache
 from .services.access import require_role
 from .services.audit import CLIENT_ADDRESS
 
@@ -81,7 +81,7 @@ def load_api_actor() -> None:
     from .throttle import throttles
 
     throttles().hit("api_token", raw.strip())  # per token, before any database work
-    g.actor = auth.resolve_token(db.session, raw.strip(), utcnow())
+    g.actor = token_cache.resolve(db.session, raw.strip(), utcnow())  # auth.resolve_token, cached
     db.session.commit()
 
 

@@ -101,6 +101,9 @@ class Settings:
     outbox_sweep_seconds: int = 5
     leader_retry_seconds: int = 5  # a follower retries the leader lock this often
 
+    # Statistics: roles that see exact counts; others see counts of 1–2 as "<3".
+    stats_exact_roles: str = "county_analyst"
+
     max_content_length: int = 1_000_000
     timezone: str = "Europe/Stockholm"
 
@@ -208,6 +211,9 @@ def validate(settings: Settings) -> Settings:
                 missing.append("twilio_from")
         if missing:
             raise ConfigError("missing in production: " + ", ".join(_env_name(n) for n in missing))
+    roles = {r.strip() for r in settings.stats_exact_roles.split(",") if r.strip()}
+    if not roles <= {"county_analyst", "admin"}:
+        raise ConfigError("SHELTERBEDS_STATS_EXACT_ROLES: a comma list of county_analyst, admin")
     if settings.require_2fa.strip().lower() not in ("", "1", "0", "true", "false", "yes", "no"):
         raise ConfigError("SHELTERBEDS_REQUIRE_2FA must be 1 or 0 (empty: production only)")
     if settings.retention_months < 1:

@@ -5,13 +5,20 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from werkzeug.exceptions import SecurityError
 
+from .domain.authorization import PUBLIC_ENDPOINTS
+
 
 def _no_store(response: Response) -> Response:
     """`Cache-Control: no-store` on every page and API answer (static files excepted).
 
     Pages and answers behind login carry client data; a shared or back-button cache must
     never keep them. Public pages (login, health) get it too: they are cheap to rebuild.
+    Open data (`PUBLIC_ENDPOINTS`) keeps the public caching its view chose.
     """
+    if request.endpoint in PUBLIC_ENDPOINTS and "public" in (
+        response.headers.get("Cache-Control") or ""
+    ):
+        return response
     if not request.path.startswith("/static/"):
         response.headers["Cache-Control"] = "no-store"
         response.headers["Pragma"] = "no-cache"

@@ -155,11 +155,13 @@ def _document_error_codes(spec: Any) -> None:
 def register_api(app: Flask) -> None:
     from . import (
         admin,
+        hsds,
         imports,
         placements,
         requests,
         shelter_admin,
         shelters,
+        stats,
         subscriptions,
         turnaways,
         vacancies,
@@ -184,6 +186,8 @@ def register_api(app: Flask) -> None:
         admin,
         shelter_admin,
         imports,
+        stats,
+        hsds,
     ):
         api.register_blueprint(module.blp)
 

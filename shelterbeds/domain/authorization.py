@@ -101,3 +101,8 @@ def case_scope_allows(
     if scope is Scope.OWN_ORGANISATION:
         return actor_organisation_id is not None and actor_organisation_id == organisation_id
     return False
+
+
+# API endpoints outside the table: open data for anyone, signed in or not (no case, no
+# address, nothing of one tenant's). Their answers may be cached publicly.
+PUBLIC_ENDPOINTS: frozenset[str] = frozenset({"open-directory.hsds_services"})

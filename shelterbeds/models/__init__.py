@@ -11,14 +11,19 @@ from .placements import Placement
 from .requests import IdempotencyKey, PlacementRequest, RequestAccess
 from .shelters import Shelter, Unit, UnitStatusChange
 from .signals import UnmetNeedSignal
+from .statistics import ShelterConfirmation, ShelterMonth
 from .turnaways import TurnAway, TurnAwayEpisode
+from .versions import CacheVersions
 
 __all__ = [
     "ActivationToken",
     "ShelterProfileChange",
+    "ShelterMonth",
+    "ShelterConfirmation",
     "ApiToken",
     "AuditEvent",
     "Base",
+    "CacheVersions",
     "County",
     "IdempotencyKey",
     "Municipality",

@@ -3,7 +3,7 @@
 Sign-ins, failures, second-factor events, every read of a request or placement, every
 change. Rows hold ids and codes only, never client data. Append-only three times over: no
 service offers update or delete, the ORM refuses them, and the database itself rejects
-them (a trigger on PostgreSQL and on SQLite, migration 0006_security).
+them (a trigger on PostgreSQL and on SQLite, migration 0007_security).
 """
 
 from __future__ import annotations

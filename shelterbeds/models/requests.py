@@ -60,6 +60,7 @@ class PlacementRequest(Base):
         Index("ix_placement_requests_status_expires", "status", "hold_expires_at"),
         Index("ix_placement_requests_shelter_created", "shelter_id", "created_at"),
         Index("ix_placement_requests_org_created", "organisation_id", "created_at"),
+        Index("ix_placement_requests_created_at", "created_at"),  # statistics by period
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -88,6 +88,9 @@ class ShelterIn(Schema):
     staffed_hours = FreeText(allow_none=True, validate=validate.Length(max=80))
     languages = fields.List(fields.String(validate=LANGUAGE_CODE), validate=validate.Length(max=30))
     nationwide = fields.Boolean()
+    open_data = fields.Boolean(
+        metadata={"description": "Listed in the public open directory (HSDS); false opts out."}
+    )
 
     @validates_schema
     def _accepts_someone(self, data: dict[str, Any], **_kw: Any) -> None:
@@ -122,6 +125,7 @@ class ShelterAdminOut(Schema):
     ivo_licence_date = fields.Date(allow_none=True)
     policies = fields.Function(lambda s: PoliciesOut().dump(s))
     active = fields.Boolean()
+    open_data = fields.Boolean()
 
 
 class ShelterChangeOut(ShelterAdminOut):

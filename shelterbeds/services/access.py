@@ -152,3 +152,18 @@ def shelter_scope(actor: User, shelter_id: int | None = None) -> int | None:
     if shelter_id is not None and shelter_id != actor.shelter_id:
         raise Forbidden("Only this shelter's own staff may see its records.")
     return actor.shelter_id
+
+
+def stats_county(actor: User) -> str | None:
+    """The county whose statistics the actor sees; None for a national administrator.
+
+    County analysts see their organisation's county; administrators as they administer.
+    """
+    require_role(actor, Role.COUNTY_ANALYST, Role.ADMIN)
+    if actor.role is Role.ADMIN:
+        county = admin_county(actor)
+    else:
+        county = actor.organisation.county_code if actor.organisation else ""
+    if county == "":
+        raise Forbidden("Your organisation belongs to no county: there are no statistics to see.")
+    return county

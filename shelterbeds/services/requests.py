@@ -23,6 +23,7 @@ from ..domain.enums import ChangeSource, Role, TurnAwayChannel, UnitStatus
 from ..domain.errors import Conflict, Invalid, NotFound
 from ..domain.freshness import FreshnessThresholds, describe_freshness, vacancies_trusted
 from ..domain.matching import Household, Needs
+from ..domain.refusal_groups import CAPACITY_REASONS
 from ..domain.requests import (
     SUITABILITY_REASONS,
     DeclineReason,
@@ -43,7 +44,7 @@ from .access import (
     require_requesting_org,
     require_role,
 )
-from .holds import expire_holds, expire_one, leave_pending
+from .holds import expire_holds, expire_one, expire_run_out, leave_pending
 from .idempotency import claim_key
 from .placement_fit import alternatives, check_fit
 from .turnaways import record_turnaway
@@ -203,15 +204,7 @@ def request_unit(
 
     # Lazy expiry: a hold past its time never blocks a new request, even before the clock
     # process has released it.
-    stale = session.scalar(
-        select(PlacementRequest).where(
-            PlacementRequest.unit_id == unit.id,
-            PlacementRequest.status == RequestStatus.PENDING,
-            PlacementRequest.hold_expires_at <= now,
-        )
-    )
-    if stale is not None:
-        expire_one(session, stale, now)
+    expire_run_out(session, unit, now)
 
     try:
         transition_unit(
@@ -342,7 +335,7 @@ def decline(
         # on behalf of the requesting organisation.
         query = VacancyQuery(req.household(), req.needs(), req.municipality_code)
         record_unmet_need(session, req.requested_by, query, now)
-    elif reason is DeclineReason.CAPACITY:
+    elif reason in CAPACITY_REASONS:  # no place, or no staff to take anyone now
         record_turnaway(
             session,
             actor,

@@ -35,7 +35,7 @@ from . import bp
 HOME_BY_ROLE = {
     Role.SHELTER_STAFF: "web.shelter_page",
     Role.SOCIAL_WORKER: "web.search_page",
-    Role.COUNTY_ANALYST: "web.search_page",
+    Role.COUNTY_ANALYST: "web.stats_page",  # aggregates only: the county dashboard
     Role.ADMIN: "web.search_page",
 }
 
@@ -261,3 +261,12 @@ def account_password() -> Any:
     flash(_("Your password is changed. %(n)d other sessions were signed out.", n=ended),
           "success")  # fmt: skip
     return redirect(url_for("web.home"))
+
+
+@bp.get("/logout")
+def logout_page() -> Any:
+    """A typed or bookmarked /logout: signed in, a page with the sign-out button (a GET never
+    changes state); signed out, the sign-in page."""
+    if optional_actor() is None:
+        return redirect(url_for("web.login"))
+    return render_template("web/logout.html")

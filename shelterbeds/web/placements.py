@@ -11,6 +11,7 @@ from marshmallow import EXCLUDE, ValidationError
 from ..authz import current_actor, roles_required
 from ..domain.clock import utcnow
 from ..domain.enums import Role
+from ..domain.errors import Conflict
 from ..domain.requests import EndReason
 from ..extensions import db
 from ..schemas.requests import EndIn
@@ -33,6 +34,13 @@ def placements_page() -> Any:
     )
 
 
+def _already_ended(placement_id: int) -> Any:
+    """Ended meanwhile (by the other party, say): a message on the list, not an error page."""
+    db.session.rollback()
+    flash(_("The placement has already ended."), "error")
+    return redirect(url_for("web.placements_page") + f"#placement-{placement_id}")
+
+
 @bp.post("/placements/<int:placement_id>/end")
 @roles_required(Role.SOCIAL_WORKER, Role.SHELTER_STAFF)
 @sms_limited
@@ -42,9 +50,12 @@ def placement_end(placement_id: int) -> Any:
     except ValidationError:
         flash(_("Choose why the placement ended."), "error")
         return redirect(url_for("web.placements_page") + f"#placement-{placement_id}")
-    placement = placements.end_placement(
-        db.session, current_actor(), placement_id, EndReason(data["reason"]), utcnow()
-    )
+    try:
+        placement = placements.end_placement(
+            db.session, current_actor(), placement_id, EndReason(data["reason"]), utcnow()
+        )
+    except Conflict:
+        return _already_ended(placement_id)
     db.session.commit()
     flash(_("The placement has ended and %(unit)s is free.", unit=placement.unit.label), "success")
     return redirect(url_for("web.placements_page"))
@@ -54,14 +65,17 @@ def placement_end(placement_id: int) -> Any:
 @roles_required(Role.SOCIAL_WORKER)
 def placement_review(placement_id: int) -> Any:
     settings = current_app.config["SETTINGS"]
-    placements.record_review(
-        db.session,
-        current_actor(),
-        placement_id,
-        utcnow(),
-        settings.review_first_days,
-        settings.review_every_days,
-    )
+    try:
+        placements.record_review(
+            db.session,
+            current_actor(),
+            placement_id,
+            utcnow(),
+            settings.review_first_days,
+            settings.review_every_days,
+        )
+    except Conflict:
+        return _already_ended(placement_id)
     db.session.commit()
     flash(_("Follow-up recorded; the next review date is set."), "success")
     return redirect(url_for("web.placements_page") + f"#placement-{placement_id}")

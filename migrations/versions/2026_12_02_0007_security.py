@@ -10,8 +10,8 @@ The audit log becomes append-only in the database itself:
   registered `shelterbeds_audit_purge()` returning 1 (the app registers it returning 0;
   only the test suite's cleanup connection returns 1).
 
-Revision ID: 0006_security
-Revises: 0005
+Revision ID: 0007_security
+Revises: 0006_stats
 Create Date: 2026-12-02 07:59:10.831315
 
 """
@@ -22,8 +22,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0006_security'
-down_revision: Union[str, Sequence[str], None] = '0005'
+revision: str = '0007_security'
+down_revision: Union[str, Sequence[str], None] = '0006_stats'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
