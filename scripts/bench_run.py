@@ -182,7 +182,8 @@ def load_probes(
     secs = args.seconds
 
     def go(name: str, lua: str, warm_lua: str | None = None, **kw: Any) -> WrkResult:
-        run_wrk(name, server.url, warm_lua or lua, seconds=1, **kw)  # warm-up, not counted
+        if args.warmup:  # not counted
+            run_wrk(name, server.url, warm_lua or lua, seconds=args.warmup, **kw)
         result = run_wrk(name, server.url, lua, seconds=secs, **kw)
         print(
             f"  {name:48} {result.rps:9.1f}/s  p50 {result.p50_ms:7.2f} ms  "
@@ -201,14 +202,15 @@ def load_probes(
     results.append(go("PUT unit status", toggle_status(data.staff_unit_ids, staff)))
     # Warm-up and timed run on different units: wrk stops mid-cycle, leaving a unit held.
     warm, timed = data.request_unit_ids[0::2], data.request_unit_ids[1::2]
+    n = max(1, min(8, len(warm), len(timed)))  # one pool of units per wrk thread
     sw = {"Authorization": auth_headers["social_worker"], "Content-Type": "application/json"}
     results.append(
         go(
             "request + withdraw (cycles)",
-            request_withdraw([timed[i::8] for i in range(8)], sw, REQUEST_BODY),
-            request_withdraw([warm[i::8] for i in range(8)], sw, REQUEST_BODY),
-            threads=8,
-            connections=8,
+            request_withdraw([timed[i::n] for i in range(n)], sw, REQUEST_BODY),
+            request_withdraw([warm[i::n] for i in range(n)], sw, REQUEST_BODY),
+            threads=n,
+            connections=n,
             per_cycle=2,
         )
     )
@@ -272,7 +274,8 @@ def growth(
     engine.dispose()
     social = {"Authorization": auth_headers["social_worker"]}
     typical = simple_request("GET", f"/api/v1/vacancies?{VACANCY_PROFILES[TYPICAL]}", social)
-    run_wrk("warm-up", server.url, typical, seconds=1)
+    if args.warmup:
+        run_wrk("warm-up", server.url, typical, seconds=args.warmup)
     secs = args.seconds
     healthz = simple_request("GET", "/healthz", {})
     after = [
@@ -371,6 +374,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--engines", default="sqlite,postgresql", help="comma-separated")
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per probe")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed seconds first (0: none)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--shelters", type=int, default=300)
     parser.add_argument("--units", type=int, default=6_000)

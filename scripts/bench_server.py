@@ -65,9 +65,11 @@ class Server:
         }
         self.proc: subprocess.Popen[bytes] | None = None
         self.clock: subprocess.Popen[bytes] | None = None
+        self.logs: list[Any] = []
 
     def _start(self, kind: str, log_name: str) -> subprocess.Popen[bytes]:
         log = (Path(self.tmp.name) / log_name).open("wb")
+        self.logs.append(log)
         return subprocess.Popen(  # noqa: S603 (the project's own Procfile)
             ["/bin/bash", "-c", "exec " + procfile(kind)],
             cwd=ROOT,
@@ -99,6 +101,8 @@ class Server:
             if proc is not None:
                 proc.terminate()
                 proc.wait(30)
+        for log in self.logs:
+            log.close()
         self.tmp.cleanup()
 
     def log(self) -> str:

@@ -219,12 +219,15 @@ def two_engines(committed_engine, database_url):
             }
         session.commit()
     app = create_app(make_settings(database_url))
+    app.testing = True
     other = make_engine(database_url)
     yield app, other, raw
     other.dispose()
     from shelterbeds.extensions import db
+    from shelterbeds.services import versions
 
     if db.engine is not None:
+        versions.close_reader(db.engine)
         db.engine.dispose()
 
 
