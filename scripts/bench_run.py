@@ -76,20 +76,20 @@ def stats_module() -> Any:
 
 
 def stats_probes(module: Any) -> list[tuple[str, str]]:
-    """(name, path) of the statistics probes, whichever way bench_stats lists them."""
+    """(name, path) of the 12-month statistics probes of scripts/bench_stats.py (issue 9):
+    its `stats_probes(now)`, or a `STATS_PROBES` list; none without the module."""
     if module is None:
         return []
-    raw = getattr(module, "STATS_PROBES", None) or getattr(module, "PROBES", None) or []
-    if callable(raw):
-        raw = raw()
-    out = []
-    for item in raw:
-        if isinstance(item, dict):
-            out.append((str(item["name"]), str(item["path"])))
-        else:
-            name, path = item[0], item[1]
-            out.append((str(name), str(path)))
-    return out
+    if callable(getattr(module, "stats_probes", None)):
+        raw = module.stats_probes(utcnow())
+    else:
+        raw = getattr(module, "STATS_PROBES", None) or []
+    return [(str(item[0]), str(item[1])) for item in raw]
+
+
+def stats_account(module: Any) -> str | None:
+    """The account bench_stats makes for its probes (`STATS_EMAIL`), if any."""
+    return getattr(module, "STATS_EMAIL", None) if module is not None else None
 
 
 def prepare_database(url: str) -> None:
@@ -135,7 +135,8 @@ def build(url: str, args: argparse.Namespace, password: str, stats: Any) -> Benc
             progress=progress_bar("data"),
         )
         if stats is not None and hasattr(stats, "generate_history"):
-            stats.generate_history(session, utcnow(), data)
+            print("  statistics history (scripts/bench_stats.py) …", flush=True)
+            stats.generate_history(session, utcnow(), password=password)
         session.commit()
     analyze(engine)
     engine.dispose()
@@ -144,11 +145,14 @@ def build(url: str, args: argparse.Namespace, password: str, stats: Any) -> Benc
 
 
 def tokens(url: str, data: BenchData) -> dict[str, str]:
-    """Fresh API tokens for the benchmark's accounts, by role."""
+    """Fresh API tokens for the benchmark's accounts, by role ("stats": bench_stats's)."""
     engine = make_engine(url)
+    accounts = dict(data.accounts)
+    stats_email = stats_account(stats_module())
+    accounts["stats"] = stats_email or accounts["admin"]
     with Session(engine) as session:
         raw = {}
-        for role, email in data.accounts.items():
+        for role, email in accounts.items():
             _t, raw[role] = auth.create_token(
                 session, auth.user_by_email(session, email), "bench", utcnow()
             )
@@ -214,9 +218,9 @@ def load_probes(
             per_cycle=2,
         )
     )
-    admin = {"Authorization": auth_headers["admin"]}
+    stats = {"Authorization": auth_headers["stats"]}
     for name, path in stats_probes(stats_module()):
-        results.append(go(f"stats: {name}", simple_request("GET", path, admin)))
+        results.append(go(f"stats: {name}", simple_request("GET", path, stats)))
     return results
 
 
@@ -282,9 +286,9 @@ def growth(
         run_wrk("GET /healthz", server.url, healthz, seconds=secs),
         run_wrk(f"search: {TYPICAL}", server.url, typical, seconds=secs),
     ]
-    admin = {"Authorization": auth_headers["admin"]}
+    stats = {"Authorization": auth_headers["stats"]}
     for name, path in stats_probes(stats_module()):
-        lua = simple_request("GET", path, admin)
+        lua = simple_request("GET", path, stats)
         after.append(run_wrk(f"stats: {name}", server.url, lua, seconds=secs))
     for r in after[1:]:
         print(f"  10x history: {r.name:40} {r.rps:9.1f}/s  ({r.rps / after[0].rps:.3f} x healthz)")
