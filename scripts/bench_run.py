@@ -134,9 +134,18 @@ def build(url: str, args: argparse.Namespace, password: str, stats: Any) -> Benc
             history_per_unit=args.history_per_unit,
             progress=progress_bar("data"),
         )
-        if stats is not None and hasattr(stats, "generate_history"):
+        if stats is not None and hasattr(stats, "generate_history") and args.stats_years:
             print("  statistics history (scripts/bench_stats.py) …", flush=True)
-            stats.generate_history(session, utcnow(), password=password)
+            scale = args.units / 6_000  # national volumes at national scale, less below
+            stats.generate_history(
+                session,
+                utcnow(),
+                password=password,
+                years=args.stats_years,
+                requests_per_year=max(100, round(50_000 * scale)),
+                manual_turnaways_per_year=max(20, round(10_000 * scale)),
+                signals_per_year=max(20, round(10_000 * scale)),
+            )
         session.commit()
     analyze(engine)
     engine.dispose()
@@ -383,6 +392,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--shelters", type=int, default=300)
     parser.add_argument("--units", type=int, default=6_000)
     parser.add_argument("--history-per-unit", type=int, default=50)
+    parser.add_argument(
+        "--stats-years", type=int, default=5, help="statistics history (bench_stats; 0: none)"
+    )
     parser.add_argument("--skip-fanout", action="store_true")
     parser.add_argument("--skip-growth", action="store_true")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)

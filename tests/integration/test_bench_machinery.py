@@ -20,7 +20,8 @@ def test_bench_runs_every_probe_and_writes_its_figures(tmp_path, capsys):
     out = tmp_path / "bench.json"
     code = bench_run.main(
         ["--engines", "sqlite", "--seconds", "1", "--warmup", "1", "--shelters", "12"]
-        + ["--units", "120", "--history-per-unit", "2", "--output", str(out)]
+        + ["--units", "120", "--history-per-unit", "2", "--stats-years", "1"]
+        + ["--output", str(out)]
     )
     assert code == 0
     result = json.loads(out.read_text())["engines"]["sqlite"]
