@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask import Flask, current_app
 from flask_babel import format_datetime, get_locale, ngettext
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .domain.clock import as_utc, utcnow
@@ -72,6 +73,8 @@ def age(value: datetime | None, now: datetime | None = None) -> str:
     if value is None:
         return "—"
     minutes = int(((now or utcnow()) - as_utc(value)).total_seconds() // 60)
+    if minutes < 1:
+        return _("just now")
     if minutes < 60:
         return ngettext("%(num)d min ago", "%(num)d min ago", max(minutes, 0))
     if minutes < 48 * 60:

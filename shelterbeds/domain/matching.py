@@ -160,8 +160,8 @@ def shelter_fit(
     ):
         bad.append(MatchReason.REGION)
 
-    if not policy.staffed_around_clock:
-        notes.append("staffed_hours_only")
+    # Staffing is not a reason a shelter fits: it is a warning that depends on the time of
+    # day (see `staffing`), shown beside the result.
     return Fit(tuple(bad), tuple(notes))
 
 
@@ -185,6 +185,7 @@ class ShelterMatch:
     matching_units: tuple[int, ...]
     notes: tuple[str, ...]
     near_miss_reason: MatchReason | None  # set when exactly one reason stands in the way
+    reasons: tuple[MatchReason, ...] = ()  # every reason in the way (empty when it matches)
 
     @property
     def matches(self) -> bool:
@@ -226,4 +227,4 @@ def match_shelter(
         best = min((fit.mismatches for _, fit in fits), key=len)
         reasons.extend(r for r in best if r not in reasons)
     near = reasons[0] if len(reasons) == 1 else None
-    return ShelterMatch((), policy_fit.notes, near)
+    return ShelterMatch((), policy_fit.notes, near, tuple(reasons))

@@ -53,6 +53,8 @@ from sqlalchemy import String, cast, event, insert, literal, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from ..db import is_sqlite
+from ..domain.errors import Invalid
+from ..domain.personnummer import contains_personnummer
 from ..models import OutboxMessage, OutboxStatus
 from . import messages
 from .optouts import opted_out, record_opt_out
@@ -108,7 +110,13 @@ def enqueue(
     subscription_id: int | None = None,
     unit_id: int | None = None,
 ) -> OutboxMessage | None:
-    """Queue one SMS in the caller's transaction; None if `dedupe_key` was already queued."""
+    """Queue one SMS in the caller's transaction; None if `dedupe_key` was already queued.
+
+    A body that holds a personnummer is refused (the whole use case rolls back): SMS leave
+    our hands unencrypted and are kept by operators and phones.
+    """
+    if contains_personnummer(body):
+        raise Invalid("An SMS text may never contain a personnummer; nothing was sent.")
     if dedupe_key is not None and session.scalar(
         select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
     ):

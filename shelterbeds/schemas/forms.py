@@ -20,3 +20,10 @@ class LanguageForm(Schema):
 
     lang = fields.String(required=True, validate=validate.OneOf(["sv", "en"]))
     next = fields.String(load_default="")
+
+
+class LiveRequestsOut(Schema):
+    """What the live pages poll (`GET /requests/live`): a count and a fingerprint."""
+
+    pending = fields.Integer(metadata={"description": "requests waiting, hold still running"})
+    version = fields.String(metadata={"description": "changes when a visible request changes"})

@@ -122,3 +122,47 @@ def option_label(value: Any) -> str:
 def option(value: Any) -> tuple[str, str]:
     """(value, label) for a <select> option."""
     return str(getattr(value, "value", value)), option_label(value)
+
+
+# --- the household on the search, request and alert forms ----------------------------------
+
+MAX_CHILD_ROWS = 8
+
+
+def form_children(form: Any, rows: int = MAX_CHILD_ROWS) -> list[dict[str, str]]:
+    """The child rows that have an age, as `{"age", "sex"}` (sex "" when not chosen: no
+    default, so the schema asks for it rather than guessing a girl)."""
+    children = []
+    for i in range(rows):
+        age = form.get(f"child_age_{i}", "").strip()
+        if age:
+            children.append({"age": age, "sex": form.get(f"child_sex_{i}", "")})
+    return children
+
+
+def child_rows_shown(form: Any, rows: int = MAX_CHILD_ROWS) -> int:
+    """How many child rows the form shows: the filled ones, one empty, or as asked by
+    "add child" (a submit button, so it works without JavaScript)."""
+    filled = max((i + 1 for i in range(rows) if form.get(f"child_age_{i}", "").strip()), default=0)
+    asked = form.get("children_shown", "")
+    wanted = int(asked) if asked.isascii() and asked.isdigit() else 0
+    return max(1, min(rows, max(filled, wanted)))
+
+
+def language_choices(extra: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """(ISO 639 code, name in the user's language), sorted by name: the language list."""
+    from babel import Locale
+    from flask_babel import get_locale
+
+    names = (get_locale() or Locale("sv")).languages
+    codes = set(COMMON_LANGUAGES) | {c.lower() for c in extra}
+    choices = [(c, (names.get(c) or c).capitalize()) for c in codes]
+    return sorted(choices, key=lambda pair: pair[1])
+
+
+# Languages most often needed in Swedish shelters (and any a shelter lists is added).
+COMMON_LANGUAGES = (
+    "am", "ar", "bs", "ckb", "de", "en", "es", "fa", "fi", "fr", "hr", "hu", "it", "ku",
+    "pl", "ps", "pt", "ro", "ru", "so", "sq", "sr", "th", "ti", "tr", "uk", "ur",
+    "vi", "zh",
+)  # fmt: skip

@@ -11,10 +11,12 @@ from marshmallow import EXCLUDE, ValidationError
 from ..authz import current_actor, roles_required
 from ..domain.clock import utcnow
 from ..domain.enums import Role
+from ..domain.errors import Conflict
 from ..domain.requests import EndReason
 from ..extensions import db
 from ..schemas.requests import EndIn
 from ..services import placements
+from ..throttle import sms_limited
 from . import bp
 
 
@@ -32,17 +34,28 @@ def placements_page() -> Any:
     )
 
 
+def _already_ended(placement_id: int) -> Any:
+    """Ended meanwhile (by the other party, say): a message on the list, not an error page."""
+    db.session.rollback()
+    flash(_("The placement has already ended."), "error")
+    return redirect(url_for("web.placements_page") + f"#placement-{placement_id}")
+
+
 @bp.post("/placements/<int:placement_id>/end")
 @roles_required(Role.SOCIAL_WORKER, Role.SHELTER_STAFF)
+@sms_limited
 def placement_end(placement_id: int) -> Any:
     try:
         data = EndIn(unknown=EXCLUDE).load(request.form)
     except ValidationError:
         flash(_("Choose why the placement ended."), "error")
         return redirect(url_for("web.placements_page") + f"#placement-{placement_id}")
-    placement = placements.end_placement(
-        db.session, current_actor(), placement_id, EndReason(data["reason"]), utcnow()
-    )
+    try:
+        placement = placements.end_placement(
+            db.session, current_actor(), placement_id, EndReason(data["reason"]), utcnow()
+        )
+    except Conflict:
+        return _already_ended(placement_id)
     db.session.commit()
     flash(_("The placement has ended and %(unit)s is free.", unit=placement.unit.label), "success")
     return redirect(url_for("web.placements_page"))
@@ -52,14 +65,17 @@ def placement_end(placement_id: int) -> Any:
 @roles_required(Role.SOCIAL_WORKER)
 def placement_review(placement_id: int) -> Any:
     settings = current_app.config["SETTINGS"]
-    placements.record_review(
-        db.session,
-        current_actor(),
-        placement_id,
-        utcnow(),
-        settings.review_first_days,
-        settings.review_every_days,
-    )
+    try:
+        placements.record_review(
+            db.session,
+            current_actor(),
+            placement_id,
+            utcnow(),
+            settings.review_first_days,
+            settings.review_every_days,
+        )
+    except Conflict:
+        return _already_ended(placement_id)
     db.session.commit()
     flash(_("Follow-up recorded; the next review date is set."), "success")
     return redirect(url_for("web.placements_page") + f"#placement-{placement_id}")

@@ -9,7 +9,10 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from marshmallow import EXCLUDE, ValidationError
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import NotFound as RouteNotFound
 
 from ..authz import current_actor, roles_required
 from ..domain.clock import utcnow
@@ -20,15 +23,25 @@ from ..domain.requests import DeclineReason, EndReason, RequestStatus, minutes_l
 from ..extensions import db
 from ..schemas.requests import DeclineIn, RequestIn
 from ..services import requests as requests_service
+from ..services.live import requests_state
 from ..services.units import get_unit
+from ..throttle import sms_limited
 from . import bp
+from .forms import MAX_CHILD_ROWS, child_rows_shown, form_children, language_choices
 
-MAX_CHILD_ROWS = 6
 # The live page shows pending requests and those of the last two days (it reloads often and
 # every row shown is an audited read).
 RECENT = timedelta(hours=48)
 PAGE_LIMIT = 50
-NOT_CARRIED = ("csrf_token", "idempotency_key", "unit_id", "case_ref", "note", "callback_phone")
+NOT_CARRIED = (
+    "csrf_token",
+    "idempotency_key",
+    "unit_id",
+    "case_ref",
+    "note",
+    "callback_phone",
+    "children_shown",
+)
 NEED_KEYS = ("wheelchair", "pets", "lgbtq", "psychiatric", "men", "honour_related")
 
 # Words for the codes of requests and placements (pages only; the API speaks codes).
@@ -51,6 +64,9 @@ REQUEST_LABELS = {
     "men": _l("The adult is a man"),
     "security": _l("Security"),
     "language": _l("Language"),
+    "staff": _l("No staff or resources"),
+    "client_declined": _l("The client declined"),
+    "inappropriate": _l("Inappropriate referral"),
     "other": _l("Other"),
     "own_housing": _l("Own housing"),
     "returned_home": _l("Returned home"),
@@ -77,18 +93,31 @@ def _pending_badge() -> dict[str, Any]:
         actor = current_actor()
         if actor is None or actor.role is not Role.SHELTER_STAFF or actor.shelter_id is None:
             return 0
-        return requests_service.pending_count(db.session, actor.shelter_id)
+        now = utcnow()
+        return requests_state(db.session, actor, now, now - RECENT).pending
 
-    return {"pending_requests": pending_requests}
+    return {"pending_requests": pending_requests, "has_page": _has_page}
+
+
+def _has_page(path: str) -> bool:
+    """Whether a page exists (the menu links to pages other features add)."""
+    try:
+        current_app.url_map.bind("localhost").match(path, method="GET")
+    except RouteNotFound:
+        return False
+    except HTTPException:  # a redirect (trailing slash) or another method: it exists
+        return True
+    return True
+
+
+def split_emails(text: str) -> list[str]:
+    """'a@x.se, b@x.se' -> ['a@x.se', 'b@x.se'] (commas, semicolons, spaces or lines)."""
+    return [p for p in text.replace(",", " ").replace(";", " ").split() if p]
 
 
 def _form_to_body(form: Any) -> dict[str, Any]:
     """The form's flat fields as the API's request body (the same schema checks both)."""
-    children = []
-    for i in range(MAX_CHILD_ROWS):
-        age = form.get(f"child_age_{i}", "").strip()
-        if age:
-            children.append({"age": age, "sex": form.get(f"child_sex_{i}", "f")})
+    children = form_children(form)
     needs: dict[str, Any] = {k: bool(form.get(k)) for k in NEED_KEYS}
     if form.get("substance_use"):
         needs["substance_use"] = form["substance_use"]
@@ -103,6 +132,8 @@ def _form_to_body(form: Any) -> dict[str, Any]:
         "urgency": form.get("urgency") or "immediate",
         "callback_phone": form.get("callback_phone", ""),
         "note": form.get("note") or None,
+        "protected_identity": bool(form.get("protected_identity")),
+        "named_users": split_emails(form.get("named_users", "")),
     }
     if str(body["unit_id"]).isascii() and str(body["unit_id"]).isdigit():
         body["unit_id"] = int(body["unit_id"])  # anything else: the schema reports it
@@ -121,6 +152,8 @@ def _form_page(form: Any, status: int = 200, **extra: Any) -> Any:
         "form": form,
         "unit": unit,
         "child_rows": MAX_CHILD_ROWS,
+        "children_shown": child_rows_shown(form),
+        "languages": language_choices(),
         "municipalities": actor.organisation.municipalities if actor.organisation else [],
         "idempotency_key": form.get("idempotency_key") or secrets.token_urlsafe(16),
         "hold_minutes": current_app.config["SETTINGS"].hold_minutes,
@@ -140,7 +173,10 @@ def request_form() -> Any:
 
 @bp.post("/requests/new")
 @roles_required(Role.SOCIAL_WORKER)
+@sms_limited
 def request_create() -> Any:
+    if request.form.get("children_shown"):  # "add child" without JavaScript: the form again
+        return _form_page(request.form)
     settings = current_app.config["SETTINGS"]
     try:
         data = RequestIn(unknown=EXCLUDE).load(_form_to_body(request.form))
@@ -158,11 +194,15 @@ def request_create() -> Any:
         )
     except Invalid as err:
         db.session.rollback()
-        return _form_page(request.form, 422, errors=err.errors or {}, problem=err.detail)
+        problem = _("Check the fields marked below.") if err.errors else _(err.detail)
+        return _form_page(request.form, 422, errors=err.errors or {}, problem=problem)
     except Conflict as err:
         db.session.rollback()
         return _form_page(
-            request.form, 409, problem=err.detail, alternatives=err.extra.get("alternatives", [])
+            request.form,
+            409,
+            problem=_conflict_text(err),
+            alternatives=err.extra.get("alternatives", []),
         )
     db.session.commit()
     flash(
@@ -176,6 +216,27 @@ def request_create() -> Any:
     return redirect(url_for("web.requests_page"))
 
 
+def _conflict_text(err: Conflict) -> str:
+    """Why the place cannot be requested, in the user's language (the service's detail is
+    for the API)."""
+    if err.extra.get("reason") == "vacancies_unknown":
+        return _(
+            "The shelter has not confirmed its vacancies recently, so its places cannot be "
+            "requested now. Phone the shelter, or choose another place below."
+        )
+    return _("The place is no longer free. Choose another suitable place below.")
+
+
+def _decided_elsewhere(request_id: int) -> Any:
+    """A request answered, withdrawn or expired meanwhile: say so on the list, not an error."""
+    db.session.rollback()
+    flash(
+        _("The request was already answered, withdrawn or has expired: see its status below."),
+        "error",
+    )
+    return redirect(url_for("web.requests_page") + f"#request-{request_id}")
+
+
 def _needs_text(req: Any) -> list[str]:
     """The request's needs as words for the shelter."""
     out = [rlabel(k) for k in NEED_KEYS if getattr(req, k)]
@@ -187,20 +248,64 @@ def _needs_text(req: Any) -> list[str]:
     return out
 
 
+def household_text(req: Any) -> str:
+    """'1 adult, children: girl 4 years, boy 15 years' in the user's language."""
+    text = ngettext("%(num)d adult", "%(num)d adults", req.adults)
+    kids = [
+        (
+            _("boy %(age)s", age=age_text(c["age"]))
+            if c.get("sex") == "m"
+            else _("girl %(age)s", age=age_text(c["age"]))
+        )
+        for c in req.children or []
+    ]
+    if kids:
+        text += ", " + _("children: %(list)s", list=", ".join(kids))
+    return text
+
+
+def age_text(age: int) -> str:
+    return ngettext("%(num)d year", "%(num)d years", int(age))
+
+
+def search_args(req: Any) -> dict[str, Any]:
+    """The search form's fields for the request's household and needs (no case data)."""
+    args: dict[str, Any] = {"go": 1, "adults": req.adults, "municipality": req.municipality_code}
+    for i, child in enumerate(req.children or []):
+        args[f"child_age_{i}"] = child["age"]
+        args[f"child_sex_{i}"] = child.get("sex", "")
+    args.update({k: 1 for k in NEED_KEYS if getattr(req, k)})
+    if req.substance_use is not None:
+        args["substance_use"] = req.substance_use.value
+    if req.language:
+        args["language"] = req.language
+    return args
+
+
 @bp.get("/requests")
 @roles_required(Role.SOCIAL_WORKER, Role.SHELTER_STAFF, Role.ADMIN)
 def requests_page() -> Any:
-    """Social workers: my requests. Shelter staff: incoming requests, pending first."""
+    """Social workers: my requests. Shelter staff: incoming requests, pending first.
+
+    `?part=list` is the list alone, fetched by the page's live update (app.js).
+    """
     actor = current_actor()
     now = utcnow()
     rows = requests_service.list_requests(
         db.session, actor, now, since=now - RECENT, limit=PAGE_LIMIT
     )
+    live_version = requests_state(db.session, actor, now, now - RECENT).version
     db.session.commit()  # the audit rows
     rows.sort(key=lambda r: r.status is not RequestStatus.PENDING)
+    template = (
+        "web/_request_rows.html" if request.args.get("part") == "list" else "web/requests.html"
+    )
     return render_template(
-        "web/requests.html",
+        template,
         rows=rows,
+        household_text=household_text,
+        live_version=live_version,
+        search_args=search_args,
         now=now,
         staff=actor.role is Role.SHELTER_STAFF,
         minutes_left=lambda r: minutes_left(r.hold_expires_at, now),
@@ -212,11 +317,15 @@ def requests_page() -> Any:
 
 @bp.post("/requests/<int:request_id>/accept")
 @roles_required(Role.SHELTER_STAFF)
+@sms_limited
 def request_accept(request_id: int) -> Any:
     settings = current_app.config["SETTINGS"]
-    placement = requests_service.accept(
-        db.session, current_actor(), request_id, utcnow(), settings.review_first_days
-    )
+    try:
+        placement = requests_service.accept(
+            db.session, current_actor(), request_id, utcnow(), settings.review_first_days
+        )
+    except Conflict:
+        return _decided_elsewhere(request_id)
     db.session.commit()
     flash(_("Accepted: %(unit)s is now occupied.", unit=placement.unit.label), "success")
     return redirect(url_for("web.requests_page"))
@@ -224,20 +333,24 @@ def request_accept(request_id: int) -> Any:
 
 @bp.post("/requests/<int:request_id>/decline")
 @roles_required(Role.SHELTER_STAFF)
+@sms_limited
 def request_decline(request_id: int) -> Any:
     try:
         data = DeclineIn(unknown=EXCLUDE).load(request.form)
     except ValidationError:
         flash(_("Choose a reason for declining."), "error")
         return redirect(url_for("web.requests_page") + f"#request-{request_id}")
-    requests_service.decline(
-        db.session,
-        current_actor(),
-        request_id,
-        DeclineReason(data["reason"]),
-        utcnow(),
-        episodes=current_app.config["SETTINGS"].episode_policy(),
-    )
+    try:
+        requests_service.decline(
+            db.session,
+            current_actor(),
+            request_id,
+            DeclineReason(data["reason"]),
+            utcnow(),
+            episodes=current_app.config["SETTINGS"].episode_policy(),
+        )
+    except Conflict:
+        return _decided_elsewhere(request_id)
     db.session.commit()
     flash(_("Declined. The place is free again."), "success")
     return redirect(url_for("web.requests_page"))
@@ -245,8 +358,12 @@ def request_decline(request_id: int) -> Any:
 
 @bp.post("/requests/<int:request_id>/withdraw")
 @roles_required(Role.SOCIAL_WORKER)
+@sms_limited
 def request_withdraw(request_id: int) -> Any:
-    requests_service.withdraw(db.session, current_actor(), request_id, utcnow())
+    try:
+        requests_service.withdraw(db.session, current_actor(), request_id, utcnow())
+    except Conflict:
+        return _decided_elsewhere(request_id)
     db.session.commit()
     flash(_("Withdrawn. The place is free again."), "success")
     return redirect(url_for("web.requests_page"))

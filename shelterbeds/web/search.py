@@ -1,36 +1,63 @@
-"""Vacancy search for social workers: household and needs in, suitable places out."""
+"""Vacancy search for social workers: household and needs in, suitable places out.
+
+The page explains itself: near misses list every reason with its limit (and whether the
+limit is an assumption), and a shelter not staffed at this hour says so as a warning.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from markupsafe import Markup
 from marshmallow import EXCLUDE, ValidationError
 
 from ..authz import current_actor, roles_required
 from ..domain.clock import utcnow
-from ..domain.enums import Role
+from ..domain.enums import MatchReason, Role
+from ..domain.explain import ReasonDetail, staffing
 from ..extensions import db
+from ..formatting import label
 from ..schemas.vacancies import VacancyQueryArgs, encode_cursor
+from ..services.near_misses import near_misses
 from ..services.vacancies import search_vacancies
 from . import bp
+from .forms import MAX_CHILD_ROWS, child_rows_shown, form_children, language_choices
 
-MAX_CHILD_ROWS = 6
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+# Form fields that are not search parameters.
+NOT_ARGS = ("go", "children_shown")
 
 
 def _form_to_args(form: Any) -> dict[str, Any]:
     """Turn the page's child rows (age + sex) into the API's query parameters."""
-    args = {k: v for k, v in form.items() if v != "" and not k.startswith("child_")}
-    ages, sexes = [], []
-    for i in range(MAX_CHILD_ROWS):
-        age = form.get(f"child_age_{i}", "").strip()
-        if age:
-            ages.append(age)
-            sexes.append(form.get(f"child_sex_{i}", "f"))
-    if ages:
-        args["child_ages"] = ",".join(ages)
-        args["child_sexes"] = ",".join(sexes)
+    skip = ("child_", *NOT_ARGS)
+    args = {k: v for k, v in form.items() if v != "" and not k.startswith(skip)}
+    children = form_children(form)
+    if children:
+        args["child_ages"] = ",".join(c["age"] for c in children)
+        args["child_sexes"] = ",".join(c["sex"] or "?" for c in children)
     return args
+
+
+def reason_text(detail: ReasonDetail) -> str:
+    """One reason in words, with its limit: "Boys up to 15 years — assumption"."""
+    code, limit = detail.code, detail.limit
+    if code is MatchReason.BOYS_AGE and isinstance(limit, int):
+        text = _("Boys up to %(age)d years", age=limit)
+    elif code is MatchReason.SUBSTANCE_USE and limit == "if_detoxified":
+        text = _("Substance use only if detoxified")
+    elif code is MatchReason.LANGUAGE and limit:
+        names = dict(language_choices(tuple(str(limit).split(", "))))
+        spoken = ", ".join(names.get(c, c) for c in str(limit).split(", "))
+        text = _("Does not speak the language (speaks: %(languages)s)", languages=spoken)
+    else:
+        text = label(code)
+    return _("%(reason)s — assumption", reason=text) if detail.assumed else text
 
 
 @bp.get("/search")
@@ -41,7 +68,10 @@ def search_page() -> Any:
     context: dict[str, Any] = {
         "form": request.args,
         "child_rows": MAX_CHILD_ROWS,
+        "children_shown": child_rows_shown(request.args),
+        "languages": language_choices(),
         "municipalities": actor.organisation.municipalities if actor.organisation else [],
+        "reason_text": reason_text,
     }
     if not request.args.get("go"):
         return render_template("web/search.html", **context)
@@ -49,14 +79,59 @@ def search_page() -> Any:
         query = VacancyQueryArgs(unknown=EXCLUDE).load(_form_to_args(request.args))
     except ValidationError as err:
         return render_template("web/search.html", errors=err.messages, **context), 422
+    # Honour-related violence is a need of its own: carried to the request and counted.
+    if request.args.get("honour_related"):
+        query = replace(query, needs=replace(query.needs, honour_related=True))
     settings = current_app.config["SETTINGS"]
-    result = search_vacancies(db.session, actor, query, utcnow(), settings.freshness_thresholds())
+    now = utcnow()
+    thresholds = settings.freshness_thresholds()
+    result = search_vacancies(db.session, actor, query, now, thresholds)
+    matched = {hit.shelter.id for hit in result.matches}
+    almost = near_misses(db.session, query, now, thresholds, exclude=matched)
     db.session.commit()
+    local = now.astimezone(STOCKHOLM)
+    staff = {
+        hit.shelter.id: staffing(
+            hit.shelter.staffed_around_clock, hit.shelter.staffed_hours, local.time()
+        )
+        for hit in result.matches
+    }
     next_url = None
     if result.next_offset is not None:  # the same form, one page on
         args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "cursor"}
         args["cursor"] = encode_cursor(query, result.next_offset)
         next_url = url_for("web.search_page", **args) + "#results"
     return render_template(
-        "web/search.html", result=result, query=query, next_url=next_url, **context
+        "web/search.html",
+        result=result,
+        next_url=next_url,
+        near=almost,
+        staffing=staff,
+        local_now=local,
+        query=query,
+        **context,
     )
+
+
+def unit_beds(unit: Any) -> str:
+    """'1 adult bed, 3 child beds' with the right plural in the user's language."""
+    adults = ngettext("%(num)d adult bed", "%(num)d adult beds", unit.adult_beds)
+    children = ngettext("%(num)d child bed", "%(num)d child beds", unit.child_beds)
+    return f"{adults}, {children}"
+
+
+def carry_args(args: Any) -> dict[str, Any]:
+    """The search's household and needs, carried to the request form (not the buttons)."""
+    return {k: v for k, v in args.items() if k not in NOT_ARGS and v != ""}
+
+
+@bp.app_template_filter("shelter_words")
+def shelter_words(text: str | None) -> Markup:
+    """A shelter's own free text (staffed hours, say): Swedish, marked so for screen readers
+    on an English page, and not translated."""
+    return Markup('<span lang="sv">{}</span>').format(text or "")
+
+
+@bp.app_context_processor
+def _search_helpers() -> dict[str, Any]:
+    return {"unit_beds": unit_beds, "carry_args": carry_args}

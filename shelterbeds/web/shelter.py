@@ -11,12 +11,14 @@ from marshmallow import EXCLUDE, ValidationError
 from ..authz import current_actor, own_shelter_id, roles_required
 from ..domain.clock import utcnow
 from ..domain.enums import ChangeSource, Role, UnitStatus
+from ..domain.errors import Conflict
 from ..domain.freshness import describe_freshness
 from ..extensions import db
 from ..formatting import label
 from ..notifications.optouts import opted_out
 from ..schemas.shelters import UnitStatusIn
 from ..services import units
+from ..throttle import sms_limited
 from . import bp
 
 
@@ -42,20 +44,31 @@ def shelter_page() -> Any:
 
 @bp.post("/shelter/units/<int:unit_id>/status")
 @roles_required(Role.SHELTER_STAFF)
+@sms_limited
 def shelter_set_status(unit_id: int) -> Any:
     try:
         data = UnitStatusIn(unknown=EXCLUDE).load(request.form)
     except ValidationError:
         flash(_("Choose free, occupied or closed."), "error")
         return redirect(url_for("web.shelter_page"))
-    unit = units.set_unit_status(
-        db.session,
-        current_actor(),
-        unit_id,
-        UnitStatus(data["status"]),
-        utcnow(),
-        source=ChangeSource.WEB,
-    )
+    try:
+        unit = units.set_unit_status(
+            db.session,
+            current_actor(),
+            unit_id,
+            UnitStatus(data["status"]),
+            utcnow(),
+            source=ChangeSource.WEB,
+        )
+    except Conflict as err:
+        db.session.rollback()
+        if err.extra.get("current_status") == UnitStatus.HELD.value:
+            flash(_("The unit is held for a placement request: answer it first."), "error")
+        elif "active placement" in err.detail:
+            flash(_("The unit has an active placement: end it under Placements."), "error")
+        else:  # changed by someone else a moment ago
+            flash(_("The unit changed meanwhile: here is its status now."), "error")
+        return redirect(url_for("web.shelter_page") + f"#unit-{unit_id}")
     db.session.commit()
     flash(
         _("%(unit)s is now %(status)s.", unit=unit.label, status=label(unit.status).lower()),

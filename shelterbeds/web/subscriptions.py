@@ -17,6 +17,7 @@ from ..models import Shelter
 from ..schemas.subscriptions import SubscriptionIn
 from ..services import subscriptions
 from . import bp
+from .forms import child_rows_shown, form_children, language_choices
 
 CHILD_ROWS = 4
 NEED_FLAGS = ("wheelchair", "pets", "lgbtq", "psychiatric", "men")
@@ -24,11 +25,7 @@ NEED_FLAGS = ("wheelchair", "pets", "lgbtq", "psychiatric", "men")
 
 def _form_to_data(form: Any) -> dict[str, Any]:
     """The page's flat form fields as the API's nested subscription body."""
-    children = []
-    for i in range(CHILD_ROWS):
-        age = form.get(f"child_age_{i}", "").strip()
-        if age:
-            children.append({"age": age, "sex": form.get(f"child_sex_{i}", "f")})
+    children = form_children(form, CHILD_ROWS)
     needs: dict[str, Any] = {k: True for k in NEED_FLAGS if form.get(k)}
     if form.get("substance_use"):
         needs["substance_use"] = form["substance_use"]
@@ -59,6 +56,8 @@ def _page(form: Any, errors: Any = None, status: int = 200) -> Any:
         form=form,
         errors=errors or {},
         child_rows=CHILD_ROWS,
+        children_shown=child_rows_shown(form, CHILD_ROWS),
+        languages=language_choices(),
         need_flags=NEED_FLAGS,
     ), status
 
@@ -73,6 +72,8 @@ def subscriptions_page() -> Any:
 @bp.post("/subscriptions")
 @roles_required(Role.SOCIAL_WORKER, Role.SHELTER_STAFF)
 def subscriptions_create() -> Any:
+    if request.form.get("children_shown"):  # "add child" without JavaScript: the form again
+        return _page(request.form)
     try:
         data = SubscriptionIn().load(_form_to_data(request.form))
     except ValidationError as err:

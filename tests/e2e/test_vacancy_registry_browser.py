@@ -15,7 +15,7 @@ from flask_babel import force_locale, gettext
 from shelterbeds.domain.enums import MatchReason, UnitStatus
 from shelterbeds.formatting import label
 
-from .conftest import PHONE, LiveServer, screenshot, sign_in
+from .conftest import PHONE, LiveServer, choose_language, open_menu, screenshot, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -50,9 +50,14 @@ def test_staff_sets_a_unit_occupied_and_confirms_on_a_phone(
     assert page.get_attribute("html", "lang") == "sv"
     screenshot(page, "staff-shelter-phone")
 
-    # The header's links are thumb-sized too.
-    for link in page.locator(".topbar a, .topbar button").all():
+    # The header's links are thumb-sized too, and the menu opens without leaving the page.
+    for link in page.locator(".topbar a:visible, .topbar summary").all():
         assert link.bounding_box()["height"] >= 44, link.inner_text()
+    open_menu(page)
+    for link in page.locator(".topbar nav a, .topbar nav button").all():
+        box = link.bounding_box()
+        assert box["height"] >= 44 and box["x"] + box["width"] <= PHONE["width"], link.inner_text()
+    page.click("details[data-menu] > summary")  # closed again
 
     # Every unit is a card with big one-tap buttons, inside the phone's width.
     items = page.locator("li.unit")
@@ -126,9 +131,9 @@ def search(page: Any, *, checks: tuple[str, ...] = (), boy_age: int | None = Non
         page.check(f"input[type=checkbox][name={name}]")
     if boy_age is not None:
         page.fill("input[name=child_age_0]", str(boy_age))
-        page.select_option("select[name=child_sex_0]", "m")
+        page.check("input[name=child_sex_0][value=m]")
     with page.expect_navigation():
-        page.click("form.search-form button[type=submit]")
+        page.click("form.search-form button[name=go]")
 
 
 def results_on_screen(page: Any) -> bool:
@@ -171,6 +176,8 @@ def test_social_worker_searches_by_needs(phone_page: Any, live_server: LiveServe
     search(page, boy_age=16)
     assert "kvinnohuset-orebro" not in result_slugs(page)
     assert near_miss(page, "kvinnohuset-orebro").get_attribute("data-reason") == "boys_age"
+    boys = near_miss(page, "kvinnohuset-orebro").locator("li[data-reason=boys_age]")
+    assert boys.inner_text() == "Pojkar upp till 15 år — antagande"
     assert page.input_value("input[name=child_age_0]") == "16"  # the form keeps the household
     screenshot(page, "search-boy16-phone", full_page=False)
 
@@ -179,15 +186,13 @@ def test_language_switch_to_english_and_back(phone_page: Any) -> None:
     page = phone_page
     sign_in(page, SARA_STAFF)
     assert page.get_attribute("html", "lang") == "sv"
-    with page.expect_navigation():
-        page.click("button[name=lang][value=en]")
+    choose_language(page, "en")
     assert page.get_attribute("html", "lang") == "en"
     assert page.url.endswith("/shelter")  # stays on the same page
     page.goto("/shelter")  # the choice sticks across pages
     assert page.get_attribute("html", "lang") == "en"
     screenshot(page, "staff-shelter-english-phone")
-    with page.expect_navigation():
-        page.click("button[name=lang][value=sv]")
+    choose_language(page, "sv")
     assert page.get_attribute("html", "lang") == "sv"
     assert page.locator("button[name=lang][value=en]").count() == 1
 
@@ -197,6 +202,7 @@ def test_sign_out_ends_the_session(browser: Any, phone_page: Any, live_server: L
     sign_in(page, SARA_STAFF)
     old_cookies = page.context.cookies()
     assert any(c["name"] == "shelterbeds_session" for c in old_cookies)
+    open_menu(page)
     with page.expect_navigation():
         page.click("[data-testid=logout]")
     assert "/login" in page.url

@@ -89,10 +89,23 @@ def test_request_accept_and_end_through_the_pages(sw, staff, session):
     assert r.status_code == 302, r.text
     mine = sw.get("/requests")
     assert "SJ-WEB-1" in mine.text and "min" in mine.text
-    assert 'http-equiv="refresh"' in mine.text
+    assert 'http-equiv="refresh"' not in mine.text  # live by polling, never a reload
+    assert "data-live-requests" in mine.text
+
+    # The live poll: a count and a fingerprint; 304 while nothing changes.
+    live = staff.get("/requests/live")
+    assert live.status_code == 200 and live.json["pending"] == 1
+    etag = live.headers["ETag"]
+    assert live.headers["Cache-Control"] == "private, no-cache"
+    again = staff.get("/requests/live", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    assert sw.get("/requests/live").headers["ETag"] != etag  # each side its own view
 
     incoming = staff.get("/requests")
     assert 'class="count"' in incoming.text  # the badge of waiting requests
+    assert f'data-etag="&#34;{etag[1:-1]}&#34;"' in incoming.text or etag[1:-1] in incoming.text
+    part = staff.get("/requests?part=list")
+    assert "<html" not in part.text and "data-live-list" in part.text
     req = session.scalar(select(PlacementRequest))
     assert f'id="request-{req.id}"' in incoming.text
     token = _csrf(incoming.text)
@@ -100,6 +113,9 @@ def test_request_accept_and_end_through_the_pages(sw, staff, session):
     assert r.status_code == 302
     session.refresh(req)
     assert req.status.value == "accepted"
+    changed = staff.get("/requests/live", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.json["pending"] == 0
+    assert changed.headers["ETag"] != etag
 
     page = sw.get("/placements")
     placement = session.scalar(select(Placement))

@@ -139,12 +139,9 @@ def test_language_is_matched_case_insensitively():
     assert shelter_fit(policy, ONE, Needs(language="so")).mismatches == (MatchReason.LANGUAGE,)
 
 
-def test_staffed_hours_are_shown():
-    assert "staffed_hours_only" in shelter_fit(ShelterPolicy(), ONE, Needs()).notes
-    assert (
-        "staffed_hours_only"
-        not in shelter_fit(ShelterPolicy(staffed_around_clock=True), ONE, Needs()).notes
-    )
+def test_staffing_is_not_a_reason_a_shelter_fits():
+    # Staffed hours are a warning by time of day (domain/explain.py), never "why it matches".
+    assert shelter_fit(ShelterPolicy(), ONE, Needs()).notes == ()
 
 
 def test_region_limit_only_for_shelters_that_are_not_nationwide():
@@ -169,9 +166,18 @@ class TestMatchShelter:
         m = match_shelter(ShelterPolicy(), [(1, UNIT)], ONE, Needs(lgbtq=True))
         assert m.near_miss_reason is MatchReason.LGBTQ
 
-    def test_two_reasons_are_not_a_near_miss(self):
+    def test_two_reasons_are_not_a_single_reason_near_miss_but_both_are_kept(self):
         m = match_shelter(ShelterPolicy(), [(1, UNIT)], ONE, Needs(lgbtq=True, psychiatric=True))
         assert not m.matches and m.near_miss_reason is None
+        assert m.reasons == (MatchReason.LGBTQ, MatchReason.PSYCHIATRIC)
+
+    def test_a_boy_of_16_with_a_dog_fails_on_both(self):
+        orebro = ShelterPolicy(max_boy_age=15, pets=False)
+        m = match_shelter(orebro, [(1, UNIT)], kids((16, "m")), Needs(pets=True))
+        assert m.reasons == (MatchReason.PETS, MatchReason.BOYS_AGE)  # the unit's "no pets" once
+
+    def test_a_match_has_no_reasons(self):
+        assert match_shelter(ShelterPolicy(), [(1, UNIT)], ONE, Needs()).reasons == ()
 
     def test_untrusted_vacancies_are_never_offered(self):
         m = match_shelter(ShelterPolicy(), [(1, UNIT)], ONE, Needs(), vacancies_trusted=False)

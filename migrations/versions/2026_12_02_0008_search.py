@@ -1,7 +1,7 @@
 """search: one row of cache versions (search, auth) bumped by every relevant write
 
-Revision ID: 0006_search
-Revises: 0005
+Revision ID: 0008_search
+Revises: 0007_security
 Create Date: 2026-12-02 08:00:00
 
 """
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_search"
-down_revision: str | Sequence[str] | None = "0005"
+revision: str = "0008_search"
+down_revision: str | Sequence[str] | None = "0007_security"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
