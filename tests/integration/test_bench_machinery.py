@@ -31,7 +31,9 @@ def test_bench_runs_every_probe_and_writes_its_figures(tmp_path, capsys):
     for name in ("GET /api/v1/shelters", "GET /shelter (staff page)", "PUT unit status"):
         assert name in probes
     for probe in probes.values():
-        assert probe["requests"] > 0 and probe["non2xx"] == 0, probe
+        assert probe["non2xx"] == 0 and probe["socket_errors"] == 0, probe
+        if not probe["probe"].startswith("stats: "):  # a 12-month figure may take > 1 s
+            assert probe["requests"] > 0, probe
         assert probe["p50_ms"] <= probe["p95_ms"] <= probe["p99_ms"]
     assert probes["request + withdraw (cycles)"]["per_second"] > 0
     assert result["fanout"]["sms"] == 1000
