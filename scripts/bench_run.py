@@ -76,20 +76,20 @@ def stats_module() -> Any:
 
 
 def stats_probes(module: Any) -> list[tuple[str, str]]:
-    """(name, path) of the statistics probes, whichever way bench_stats lists them."""
+    """(name, path) of the 12-month statistics probes of scripts/bench_stats.py (issue 9):
+    its `stats_probes(now)`, or a `STATS_PROBES` list; none without the module."""
     if module is None:
         return []
-    raw = getattr(module, "STATS_PROBES", None) or getattr(module, "PROBES", None) or []
-    if callable(raw):
-        raw = raw()
-    out = []
-    for item in raw:
-        if isinstance(item, dict):
-            out.append((str(item["name"]), str(item["path"])))
-        else:
-            name, path = item[0], item[1]
-            out.append((str(name), str(path)))
-    return out
+    if callable(getattr(module, "stats_probes", None)):
+        raw = module.stats_probes(utcnow())
+    else:
+        raw = getattr(module, "STATS_PROBES", None) or []
+    return [(str(item[0]), str(item[1])) for item in raw]
+
+
+def stats_account(module: Any) -> str | None:
+    """The account bench_stats makes for its probes (`STATS_EMAIL`), if any."""
+    return getattr(module, "STATS_EMAIL", None) if module is not None else None
 
 
 def prepare_database(url: str) -> None:
@@ -134,8 +134,18 @@ def build(url: str, args: argparse.Namespace, password: str, stats: Any) -> Benc
             history_per_unit=args.history_per_unit,
             progress=progress_bar("data"),
         )
-        if stats is not None and hasattr(stats, "generate_history"):
-            stats.generate_history(session, utcnow(), data)
+        if stats is not None and hasattr(stats, "generate_history") and args.stats_years:
+            print("  statistics history (scripts/bench_stats.py) …", flush=True)
+            scale = args.units / 6_000  # national volumes at national scale, less below
+            stats.generate_history(
+                session,
+                utcnow(),
+                password=password,
+                years=args.stats_years,
+                requests_per_year=max(100, round(50_000 * scale)),
+                manual_turnaways_per_year=max(20, round(10_000 * scale)),
+                signals_per_year=max(20, round(10_000 * scale)),
+            )
         session.commit()
     analyze(engine)
     engine.dispose()
@@ -144,11 +154,14 @@ def build(url: str, args: argparse.Namespace, password: str, stats: Any) -> Benc
 
 
 def tokens(url: str, data: BenchData) -> dict[str, str]:
-    """Fresh API tokens for the benchmark's accounts, by role."""
+    """Fresh API tokens for the benchmark's accounts, by role ("stats": bench_stats's)."""
     engine = make_engine(url)
+    accounts = dict(data.accounts)
+    stats_email = stats_account(stats_module())
+    accounts["stats"] = stats_email or accounts["admin"]
     with Session(engine) as session:
         raw = {}
-        for role, email in data.accounts.items():
+        for role, email in accounts.items():
             _t, raw[role] = auth.create_token(
                 session, auth.user_by_email(session, email), "bench", utcnow()
             )
@@ -182,7 +195,8 @@ def load_probes(
     secs = args.seconds
 
     def go(name: str, lua: str, warm_lua: str | None = None, **kw: Any) -> WrkResult:
-        run_wrk(name, server.url, warm_lua or lua, seconds=1, **kw)  # warm-up, not counted
+        if args.warmup:  # not counted
+            run_wrk(name, server.url, warm_lua or lua, seconds=args.warmup, **kw)
         result = run_wrk(name, server.url, lua, seconds=secs, **kw)
         print(
             f"  {name:48} {result.rps:9.1f}/s  p50 {result.p50_ms:7.2f} ms  "
@@ -201,20 +215,21 @@ def load_probes(
     results.append(go("PUT unit status", toggle_status(data.staff_unit_ids, staff)))
     # Warm-up and timed run on different units: wrk stops mid-cycle, leaving a unit held.
     warm, timed = data.request_unit_ids[0::2], data.request_unit_ids[1::2]
+    n = max(1, min(8, len(warm), len(timed)))  # one pool of units per wrk thread
     sw = {"Authorization": auth_headers["social_worker"], "Content-Type": "application/json"}
     results.append(
         go(
             "request + withdraw (cycles)",
-            request_withdraw([timed[i::8] for i in range(8)], sw, REQUEST_BODY),
-            request_withdraw([warm[i::8] for i in range(8)], sw, REQUEST_BODY),
-            threads=8,
-            connections=8,
+            request_withdraw([timed[i::n] for i in range(n)], sw, REQUEST_BODY),
+            request_withdraw([warm[i::n] for i in range(n)], sw, REQUEST_BODY),
+            threads=n,
+            connections=n,
             per_cycle=2,
         )
     )
-    admin = {"Authorization": auth_headers["admin"]}
+    stats = {"Authorization": auth_headers["stats"]}
     for name, path in stats_probes(stats_module()):
-        results.append(go(f"stats: {name}", simple_request("GET", path, admin)))
+        results.append(go(f"stats: {name}", simple_request("GET", path, stats)))
     return results
 
 
@@ -272,16 +287,17 @@ def growth(
     engine.dispose()
     social = {"Authorization": auth_headers["social_worker"]}
     typical = simple_request("GET", f"/api/v1/vacancies?{VACANCY_PROFILES[TYPICAL]}", social)
-    run_wrk("warm-up", server.url, typical, seconds=1)
+    if args.warmup:
+        run_wrk("warm-up", server.url, typical, seconds=args.warmup)
     secs = args.seconds
     healthz = simple_request("GET", "/healthz", {})
     after = [
         run_wrk("GET /healthz", server.url, healthz, seconds=secs),
         run_wrk(f"search: {TYPICAL}", server.url, typical, seconds=secs),
     ]
-    admin = {"Authorization": auth_headers["admin"]}
+    stats = {"Authorization": auth_headers["stats"]}
     for name, path in stats_probes(stats_module()):
-        lua = simple_request("GET", path, admin)
+        lua = simple_request("GET", path, stats)
         after.append(run_wrk(f"stats: {name}", server.url, lua, seconds=secs))
     for r in after[1:]:
         print(f"  10x history: {r.name:40} {r.rps:9.1f}/s  ({r.rps / after[0].rps:.3f} x healthz)")
@@ -371,10 +387,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--engines", default="sqlite,postgresql", help="comma-separated")
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per probe")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed seconds first (0: none)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--shelters", type=int, default=300)
     parser.add_argument("--units", type=int, default=6_000)
     parser.add_argument("--history-per-unit", type=int, default=50)
+    parser.add_argument(
+        "--stats-years", type=int, default=5, help="statistics history (bench_stats; 0: none)"
+    )
     parser.add_argument("--skip-fanout", action="store_true")
     parser.add_argument("--skip-growth", action="store_true")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)

@@ -24,7 +24,7 @@ response = function(status, headers, body)
   if status < 200 or status > 299 then
     bad = bad + 1
     if first_bad == "" then
-      first_bad = status .. " " .. string.gsub(string.sub(body, 1, 160), "[^%w%s%.,:]", " ")
+      first_bad = status .. " " .. string.gsub(string.sub(body, 1, 160), "[^%w %.,:]", " ")
     end
   end
   last_size = #body

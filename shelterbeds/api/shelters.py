@@ -11,7 +11,13 @@ from ..domain.clock import utcnow
 from ..domain.enums import ChangeSource, Role, UnitStatus
 from ..domain.freshness import describe_freshness
 from ..extensions import db
-from ..schemas.shelters import ConfirmationOut, ShelterOut, UnitStatusIn, UnitStatusOut
+from ..schemas.shelters import (
+    ConfirmationOut,
+    ShelterOut,
+    UnitStatusIn,
+    UnitStatusOut,
+    shelters_json,
+)
 from ..services import shelters, units
 from ..throttle import sms_limited
 from . import make_blueprint
@@ -25,9 +31,11 @@ blp = make_blueprint("shelters", "Shelters, their units and freshness")
 def list_shelters() -> Any:
     """Shelters with policies, unit summary and freshness."""
     settings = current_app.config["SETTINGS"]
-    return shelters.list_shelters(
+    overviews = shelters.list_shelters(
         db.session, current_actor(), utcnow(), settings.freshness_thresholds()
     )
+    # As ShelterOut(many=True) would dump it, from parts kept per snapshot (shelters_json).
+    return current_app.response_class(shelters_json(overviews), mimetype="application/json")
 
 
 @blp.put("/units/<int:unit_id>/status")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 from marshmallow import Schema, fields, validate
@@ -97,3 +99,50 @@ class ConfirmationOut(Schema):
     shelter_id = fields.Integer()
     confirmed_at = fields.AwareDateTime()
     freshness = fields.Nested(FreshnessOut)
+
+
+# --- JSON text written cheaply (GET /api/v1/shelters, vacancy search) -----------------------
+#
+# Dumping 300 shelters (or a page of search results) through these schemas per request was
+# most of its time (scripts/bench). The parts that depend only on a shelter or a unit are
+# dumped once per snapshot (services/snapshot.py) by the same schemas and kept as JSON text;
+# a request joins them and adds what depends on the moment. Tests check the result equals
+# the schema's own dump.
+
+_BRIEF = ShelterBriefOut()
+_WHEN = fields.AwareDateTime()
+
+
+def json_text(value: Any) -> str:
+    """As Flask's JSON provider writes it (sorted keys, ASCII, compact)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def row_part(row: Any, name: str, make: Callable[[], Any]) -> str:
+    """A JSON text kept on a snapshot row (`row.out`), built on first use."""
+    text = row.out.get(name)
+    if text is None:
+        text = row.out[name] = json_text(make())
+    return str(text)
+
+
+def brief_json(shelter: Any) -> str:
+    """ShelterBriefOut of a snapshot row, as JSON text."""
+    return row_part(shelter, "brief", lambda: _BRIEF.dump(shelter))
+
+
+def freshness_json(shelter: Any, info: Any) -> str:
+    """FreshnessOut of a shelter's freshness now, as JSON text."""
+    when = row_part(shelter, "confirmed_at", lambda: _WHEN.serialize("v", {"v": info.confirmed_at}))
+    age = "null" if info.age_minutes is None else str(info.age_minutes)
+    return f'{{"age_minutes":{age},"confirmed_at":{when},"state":"{info.state.value}"}}'
+
+
+def shelters_json(overviews: list[Any]) -> str:
+    """ShelterOut(many=True) of the listing, as JSON text."""
+    items = [
+        brief_json(o.shelter)[:-1]
+        + f',"freshness":{freshness_json(o.shelter, o.freshness)},"units":{json_text(o.units)}}}'
+        for o in overviews
+    ]
+    return "[" + ",".join(items) + "]"

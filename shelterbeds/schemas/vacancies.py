@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -26,7 +25,16 @@ from ..services.vacancies import (
     profile_key,
 )
 from .common import LANGUAGE_CODE, MUNICIPALITY_CODE, to_needs
-from .shelters import FreshnessOut, MunicipalityOut, ShelterBriefOut, UnitOut
+from .shelters import (
+    FreshnessOut,
+    MunicipalityOut,
+    ShelterBriefOut,
+    UnitOut,
+    brief_json,
+    freshness_json,
+    json_text,
+    row_part,
+)
 
 _CURSOR = re.compile(r"^(\d{1,6})\.([0-9a-f]{8})$")
 CURSOR_HELP = "Use the next_cursor of the previous page of the same search, or leave it out."
@@ -164,36 +172,9 @@ class VacancySearchOut(Schema):
     )
 
 
-# --- the answer as JSON text, cheaply ------------------------------------------------------
-#
-# A national search dumped through the schemas above took longer than everything else in
-# the request (scripts/bench). The parts that depend only on a shelter or a unit are dumped
-# once per snapshot by those same schemas and kept as JSON text; a request joins the texts
-# of its page and adds what depends on the moment (age) and the language (texts). The
-# result equals VacancySearchOut().dump() (tests/functional/test_search_cache.py).
+# --- the answer as JSON text, cheaply (see schemas/shelters.py) ----------------------------
 
-_BRIEF, _REF, _UNIT = ShelterBriefOut(), ShelterRefOut(), UnitOut()
-_WHEN = fields.AwareDateTime()
-
-
-def _json(value: Any) -> str:
-    """As Flask's JSON provider writes it (sorted keys, ASCII, compact)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
-
-
-def _part(row: Any, name: str, make: Callable[[], Any]) -> str:
-    """A JSON text kept on a snapshot row (built on first use)."""
-    text = row.out.get(name)
-    if text is None:
-        text = row.out[name] = _json(make())
-    return str(text)
-
-
-def _freshness(hit: ShelterHit) -> str:
-    shelter, info = hit.shelter, hit.freshness
-    when = _part(shelter, "confirmed_at", lambda: _WHEN.serialize("v", {"v": info.confirmed_at}))
-    age = "null" if info.age_minutes is None else str(info.age_minutes)
-    return f'{{"age_minutes":{age},"confirmed_at":{when},"state":"{info.state.value}"}}'
+_REF, _UNIT = ShelterRefOut(), UnitOut()
 
 
 class SearchJson:
@@ -207,32 +188,37 @@ class SearchJson:
     def why(self, notes: tuple[str, ...]) -> str:
         text = self._why.get(notes)
         if text is None:
-            text = self._why[notes] = _json([{"code": n, "text": self.label(n)} for n in notes])
+            why = [{"code": n, "text": self.label(n)} for n in notes]
+            text = self._why[notes] = json_text(why)
         return text
 
     def result(self, hit: ShelterHit) -> str:
-        shelter = _part(hit.shelter, "brief", lambda: _BRIEF.dump(hit.shelter))
-        units = ",".join(_part(u, "json", partial(_UNIT.dump, u)) for u in hit.units)
+        shelter = brief_json(hit.shelter)
+        units = ",".join(row_part(u, "json", partial(_UNIT.dump, u)) for u in hit.units)
+        fresh = freshness_json(hit.shelter, hit.freshness)
         return (
-            f'{{"freshness":{_freshness(hit)},"shelter":{shelter},'
+            f'{{"freshness":{fresh},"shelter":{shelter},'
             f'"units":[{units}],"why":{self.why(hit.notes)}}}'
         )
 
     def near_miss(self, hit: ShelterHit) -> str:
-        shelter = _part(hit.shelter, "ref", lambda: _REF.dump(hit.shelter))
+        shelter = row_part(hit.shelter, "ref", lambda: _REF.dump(hit.shelter))
         code = hit.reason.value if hit.reason else ""
         reason = self._reason.get(code)
         if reason is None:
-            texts = (_json(code), _json(self.label(hit.reason))) if code else ("null", "null")
+            texts = ("null", "null")
+            if code:
+                texts = (json_text(code), json_text(self.label(hit.reason)))
             reason = self._reason[code] = '"reason":{},"reason_text":{}'.format(*texts)
-        return f'{{"freshness":{_freshness(hit)},{reason},"shelter":{shelter}}}'
+        fresh = freshness_json(hit.shelter, hit.freshness)
+        return f'{{"freshness":{fresh},{reason},"shelter":{shelter}}}'
 
     def page(self, result: SearchResult, limit: int, next_cursor: str | None) -> str:
         results = ",".join(self.result(h) for h in result.matches)
         near = ",".join(self.near_miss(h) for h in result.near_misses)
         return (
             f'{{"limit":{limit},"near_misses":[{near}],'
-            f'"near_misses_total":{result.near_total},"next_cursor":{_json(next_cursor)},'
+            f'"near_misses_total":{result.near_total},"next_cursor":{json_text(next_cursor)},'
             f'"results":[{results}],"total":{result.total},'
             f'"unmet_need_recorded":{"true" if result.no_match else "false"}}}'
         )

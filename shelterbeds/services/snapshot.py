@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from ..domain.clock import as_utc
@@ -70,6 +70,8 @@ class ShelterRow:
     confirmed_at: datetime | None
     policy: ShelterPolicy
     units: tuple[UnitRow, ...] = ()
+    # Non-retired units by status as stored (the listing corrects for run-out holds).
+    counts: dict[str, int] = field(default_factory=dict, compare=False)
     # Pieces of the JSON answer that depend only on the shelter (built once per snapshot).
     out: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -137,7 +139,8 @@ def load_units(session: Session) -> dict[int, list[UnitRow]]:
 
 
 def load_snapshot(session: Session, version: int = 0) -> Snapshot:
-    """Active shelters (by name) with their offerable units, and the municipalities."""
+    """Active shelters (by name) with their offerable units and unit counts, and the
+    municipalities (four queries)."""
     municipalities = {
         code: MunicipalityRef(code, name, county)
         for code, name, county in session.execute(
@@ -145,6 +148,13 @@ def load_snapshot(session: Session, version: int = 0) -> Snapshot:
         )
     }
     units = load_units(session)
+    counts: dict[int, dict[str, int]] = {}
+    for shelter_id, status, n in session.execute(
+        select(Unit.shelter_id, Unit.status, func.count())
+        .where(Unit.retired_at.is_(None))
+        .group_by(Unit.shelter_id, Unit.status)
+    ):
+        counts.setdefault(shelter_id, {})[UnitStatus(status).value] = n
     shelters = []
     for s in session.scalars(
         select(Shelter).where(Shelter.active).order_by(Shelter.name, Shelter.id)
@@ -162,6 +172,7 @@ def load_snapshot(session: Session, version: int = 0) -> Snapshot:
                 confirmed_at=None if s.confirmed_at is None else as_utc(s.confirmed_at),
                 policy=s.policy(),  # municipality is joined-loaded: no extra query
                 units=tuple(units.get(s.id, ())),
+                counts=counts.get(s.id, {}),
             )
         )
     return Snapshot(version, tuple(shelters), municipalities)

@@ -15,12 +15,16 @@ order could label old data with a new counter.
 
 from __future__ import annotations
 
+import os
+import threading
 import time
+import weakref
+from contextlib import suppress
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import inspect, text, update
+from sqlalchemy import Engine, inspect, text, update
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.orm.attributes import NO_VALUE
 from sqlalchemy.orm.util import object_mapper
@@ -40,7 +44,8 @@ WATCHED = {
 }
 # Bookkeeping columns that change on use and mean nothing to a cached principal.
 IGNORED = {"users": {"last_login_at"}, "api_tokens": {"last_used_at"}}
-_READ = text("SELECT search, auth FROM cache_versions WHERE id = 1")
+READ_SQL = "SELECT search, auth FROM cache_versions WHERE id = 1"
+_READ = text(READ_SQL)
 CHANGED_KEY = "cache_versions_changed"
 MEMO_KEY = "cache_versions_read"
 MEMO_SECONDS = 1.0  # a session (one web request) reuses what it read for at most this long
@@ -119,13 +124,78 @@ def has_uncommitted_changes(session: Session) -> bool:
     )
 
 
+class _Reader:
+    """One autocommit DB-API connection per engine and process that only reads the counters.
+
+    A cached search then touches no pooled connection at all: no checkout, no pre-ping, no
+    BEGIN/COMMIT — one round trip per request. Reading outside the request's transaction is
+    as safe as inside: what matters is that the counters are read before the data. Raw
+    DB-API, so no engine event turns the read into a transaction (SQLite's BEGIN IMMEDIATE
+    would hold the write lock).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.conn: Any = None
+        self.pid = 0
+        self.lock = threading.Lock()
+
+    def _connect(self) -> Any:
+        conn = self.engine.raw_connection()
+        if self.engine.dialect.name != "sqlite":  # SQLite's is autocommit already
+            conn.rollback()  # out of whatever the pool's ping left open
+            conn.dbapi_connection.autocommit = True  # type: ignore[union-attr]
+        weakref.finalize(self.engine, conn.close)
+        return conn
+
+    def read(self) -> Any:
+        error = self.engine.dialect.loaded_dbapi.Error
+        with self.lock:
+            for attempt in (1, 2):
+                if self.conn is None or self.pid != os.getpid():  # a forked worker: its own
+                    self.conn, self.pid = self._connect(), os.getpid()
+                try:
+                    cursor = self.conn.cursor()
+                    cursor.execute(READ_SQL)
+                    row = cursor.fetchone()
+                    cursor.close()
+                    return row
+                except error:
+                    self.close()  # a dropped connection: once more on a fresh one
+                    if attempt == 2:
+                        raise
+        return None
+
+    def close(self) -> None:
+        if self.conn is not None and self.pid == os.getpid():
+            with suppress(Exception):
+                self.conn.close()
+        self.conn = None
+
+
+_readers: weakref.WeakKeyDictionary[Engine, _Reader] = weakref.WeakKeyDictionary()
+
+
+def close_reader(engine: Engine) -> None:
+    """Give back the counters' connection (tests that dispose of an engine)."""
+    reader = _readers.pop(engine, None)
+    if reader is not None:
+        reader.close()
+
+
 def read(session: Session) -> Versions:
     """The current counters (None if the row is missing: then nothing may be cached)."""
     memo = session.info.get(MEMO_KEY)
     if memo is not None and time.monotonic() - memo[1] < MEMO_SECONDS:
         return memo[0]  # type: ignore[no-any-return]
-    # The cheapest statement there is: this runs once per API request.
-    row = session.connection().execute(_READ).first()
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and not has_uncommitted_changes(session):
+        reader = _readers.get(bind)
+        if reader is None:
+            reader = _readers[bind] = _Reader(bind)
+        row = reader.read()
+    else:  # a session bound to one connection (tests), or seeing its own writes
+        row = session.connection().execute(_READ).first()
     versions = Versions(None, None) if row is None else Versions(int(row[0]), int(row[1]))
     session.info[MEMO_KEY] = (versions, time.monotonic())
     return versions

@@ -219,12 +219,15 @@ def two_engines(committed_engine, database_url):
             }
         session.commit()
     app = create_app(make_settings(database_url))
+    app.testing = True
     other = make_engine(database_url)
     yield app, other, raw
     other.dispose()
     from shelterbeds.extensions import db
+    from shelterbeds.services import versions
 
     if db.engine is not None:
+        versions.close_reader(db.engine)
         db.engine.dispose()
 
 
@@ -242,3 +245,24 @@ def test_a_change_through_another_engine_is_seen_at_once(two_engines):
             session.commit()
         expected = [unit_id] if status is UnitStatus.FREE else []
         assert _offered(client, social) == expected, status
+
+
+def test_the_fast_shelter_listing_is_what_the_schema_would_dump(client, demo, token_for, session):
+    from shelterbeds.schemas.shelters import ShelterOut
+    from shelterbeds.services.shelters import list_shelters
+
+    social = token_for(SOCIALJOUR)
+    unit = unit_at(session, "sara-huset", "Lägenhet 1")
+    r = client.post(
+        "/api/v1/requests", json=request_body(unit.id, needs={"wheelchair": True}), headers=social
+    )
+    assert r.status_code == 201
+    r = client.get("/api/v1/shelters", headers=social)
+    assert r.status_code == 200
+    actor = session.scalar(select(User).where(User.email == SOCIALJOUR))
+    expected = ShelterOut(many=True).dump(
+        list_shelters(session, actor, utcnow(), FreshnessThresholds())
+    )
+    assert r.json == json.loads(json.dumps(expected))
+    sara = next(s for s in r.json if s["slug"] == "sara-huset")
+    assert sara["units"]["held"] == 1 and sara["policies"]["pets"] is True
