@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.factories import ADMIN, SOCIALJOUR, STAFF_SARA
 
@@ -269,3 +270,21 @@ def test_search_and_request_by_keyboard_alone(browser: Any, live_server: LiveSer
         assert page.locator("li.request").first.get_attribute("data-status") == "pending"
     finally:
         page.context.close()
+
+
+def test_the_waiting_count_follows_on_the_staff_landing_page(
+    browser: Any, live_server: LiveServer
+) -> None:
+    staff = new_page(browser, live_server)
+    try:
+        sign_in(staff, STAFF_SARA)
+        assert staff.url.endswith("/shelter")
+        count = staff.locator("[data-testid=waiting-count]")
+        assert count.inner_text() == "0" and count.is_visible()  # on screen, not in the menu
+        mark(staff)
+        api_request(live_server, unit_id(live_server, "sara-huset", "Lägenhet 2"))
+        expect(count).to_have_text("1", timeout=LIVE_WAIT_MS)
+        assert not_reloaded(staff)
+        assert "1 väntar på svar" in count.get_attribute("aria-label")
+    finally:
+        staff.context.close()
