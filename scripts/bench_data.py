@@ -8,7 +8,9 @@ Only the accounts the benchmark signs in with are made through the services.
 from __future__ import annotations
 
 import random
+import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -27,6 +29,7 @@ from shelterbeds.models import (
     Municipality,
     Organisation,
     Shelter,
+    Subscription,
     Unit,
     UnitStatusChange,
     User,
@@ -37,6 +40,8 @@ from shelterbeds.services.reference import ensure_reference_data
 
 STAFF_EMAIL = "bench.staff@example.org"
 SOCIAL_WORKER_EMAIL = "bench.socialjour@example.org"
+ADMIN_EMAIL = "bench.admin@example.org"
+Progress = Callable[[int, int], None]
 SOCIAL_WORKER_MUNICIPALITY = "1880"  # Örebro
 LANGUAGES = ("en", "ar", "so", "fa", "ti", "pl", "ru", "uk", "es", "fi")
 # Current unit statuses at a national scale: most places are taken, a few closed.
@@ -58,6 +63,32 @@ class BenchData:
     social_worker_email: str
     password: str
     counts: dict[str, int] = field(default_factory=dict)
+    unit_ids: list[int] = field(default_factory=list)
+    # Free units a social worker from 1880 may request (trusted vacancies, her region).
+    request_unit_ids: list[int] = field(default_factory=list)
+    history_per_unit: int = 0
+
+    @property
+    def accounts(self) -> dict[str, str]:
+        """The benchmark's accounts by role."""
+        return {
+            "social_worker": self.social_worker_email,
+            "staff": self.staff_email,
+            "admin": ADMIN_EMAIL,
+        }
+
+
+def progress_bar(label: str, width: int = 30) -> Progress:
+    """A one-line progress bar on stderr: `label [#####.....]  45%  135,000/300,000`."""
+
+    def show(done: int, total: int) -> None:
+        share = min(1.0, done / total) if total else 1.0
+        bar = "#" * round(share * width)
+        end = "\n" if done >= total else ""
+        sys.stderr.write(f"\r  {label} [{bar:<{width}}] {share:4.0%} {done:,}/{total:,}{end}")
+        sys.stderr.flush()
+
+    return show
 
 
 def _weighted(rng: random.Random, weights: dict) -> object:
@@ -145,6 +176,7 @@ def generate(
     units: int = 6_000,
     history_per_unit: int = 50,
     seed: int = 2026,
+    progress: Progress | None = None,
 ) -> BenchData:
     """Fill an empty, migrated database; flush, the caller commits."""
     rng = random.Random(seed)
@@ -190,6 +222,7 @@ def generate(
     ).all()
     # Freshness mix: most confirmed within hours, some stale or unknown.
     ages_h = [rng.choice([0.2, 0.5, 1, 1.5, 3, 6, 10, 14, 20, 30, 72]) for _ in homes]
+    policies = [_policy(rng) for _ in homes]  # the same draws, in the same order, as inline
     shelter_ids = session.scalars(
         insert(Shelter).returning(Shelter.id, sort_by_parameter_order=True),
         [
@@ -202,7 +235,7 @@ def generate(
                 on_call_phones=[],
                 confirmed_at=now - timedelta(hours=ages_h[i]),
                 created_at=now,
-                **_policy(rng),
+                **policies[i],
             )
             for i, m in enumerate(homes)
         ],
@@ -229,6 +262,7 @@ def generate(
     ).all()
 
     history_rows = 0
+    expected = units * history_per_unit
     batch: list[dict[str, object]] = []
     for unit_id, row in zip(unit_ids, unit_rows, strict=True):
         changes = max(1, round(rng.gauss(history_per_unit, history_per_unit / 4)))
@@ -237,8 +271,12 @@ def generate(
             _bulk(session, UnitStatusChange, batch)
             history_rows += len(batch)
             batch = []
+            if progress:
+                progress(history_rows, max(expected, history_rows))
     _bulk(session, UnitStatusChange, batch)
     history_rows += len(batch)
+    if progress:
+        progress(history_rows, history_rows)
 
     # The accounts the benchmark uses: staff of a typically sized shelter, a social worker.
     per_shelter = Counter(row["shelter_id"] for row in unit_rows)
@@ -265,6 +303,7 @@ def generate(
                 organisation=social_org,
                 password_hash=pw_hash,
             ),
+            User(email=ADMIN_EMAIL, role=Role.ADMIN, password_hash=pw_hash),
         ]
     )
     session.flush()
@@ -277,6 +316,16 @@ def generate(
         "organisations": session.scalar(select(func.count()).select_from(Organisation)) or 0,
         "municipalities": len(municipalities),
     }
+    trusted = {
+        sid
+        for sid, age, m, pol in zip(shelter_ids, ages_h, homes, policies, strict=True)
+        if age < 20 and (pol["nationwide"] or m.county_code == SOCIAL_WORKER_MUNICIPALITY[:2])
+    }
+    requestable = [
+        uid
+        for uid, row in zip(unit_ids, unit_rows, strict=True)
+        if row["shelter_id"] in trusted - {typical} and row["status"] is UnitStatus.FREE
+    ][:64]
     return BenchData(
         shelters=len(shelter_ids),
         units=len(unit_ids),
@@ -287,4 +336,57 @@ def generate(
         social_worker_email=SOCIAL_WORKER_EMAIL,
         password=password,
         counts=counts,
+        unit_ids=list(unit_ids),
+        request_unit_ids=requestable,
+        history_per_unit=history_per_unit,
     )
+
+
+def add_history(
+    session: Session,
+    now: datetime,
+    data: BenchData,
+    *,
+    factor: int = 9,
+    seed: int = 2027,
+    progress: Progress | None = None,
+) -> int:
+    """Add `factor` more years of history before the first (the growth run); return rows."""
+    rng = random.Random(seed)
+    per_unit = max(1, data.history_per_unit)
+    expected = factor * len(data.unit_ids) * per_unit
+    added = 0
+    batch: list[dict[str, object]] = []
+    for year in range(1, factor + 1):
+        then = now - timedelta(days=365 * year)
+        for unit_id in data.unit_ids:
+            current = rng.choice(HISTORY_STATUSES)
+            batch.extend(_history(rng, unit_id, current, then, per_unit))
+            if len(batch) >= BATCH * 4:
+                _bulk(session, UnitStatusChange, batch)
+                added += len(batch)
+                batch = []
+                if progress:
+                    progress(added, max(expected, added))
+    _bulk(session, UnitStatusChange, batch)
+    added += len(batch)
+    if progress:
+        progress(added, added)
+    return added
+
+
+def fanout_subscriptions(session: Session, data: BenchData, count: int) -> None:
+    """`count` subscriptions (one woman, any shelter) owned by the benchmark's social worker."""
+    owner = session.scalar(select(User).where(User.email == data.social_worker_email))
+    assert owner is not None and owner.organisation_id is not None
+    rows = [
+        dict(
+            organisation_id=owner.organisation_id,
+            owner_id=owner.id,
+            phone=f"+46709{i:06d}",
+            household={"adults": 1, "children": []},
+            needs={},
+        )
+        for i in range(count)
+    ]
+    _bulk(session, Subscription, rows)

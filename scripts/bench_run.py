@@ -1,91 +1,127 @@
-"""Benchmark the vacancy registry at national scale; see scripts/bench for how to run it.
+"""Benchmark shelterbeds at national scale the way users load it; see scripts/bench.
 
-Builds ~300 shelters / ~6,000 units / ~300,000 history rows (scripts.bench_data) in
-SHELTERBEDS_BENCH_DATABASE_URL (default: a temporary SQLite file), then times each endpoint
-through the Flask test client and reports it as a RATIO to `GET /healthz` timed in the same
-rounds, so the numbers compare across machines. The test client is used rather than a real
-server on purpose: it runs the whole app (routing, auth, schemas, queries, templates) without
-socket and thread-scheduling noise, which on a 2-core machine would be larger than the
-differences being measured. Requests are interleaved round by round, so slow drift (cache,
-WAL growth, another process) hits every endpoint alike.
+For each database (SQLite and PostgreSQL): build ~300 shelters / ~6,000 units / ~300,000
+history rows (scripts.bench_data, with a progress bar), start gunicorn exactly as the
+Procfile's `web` line (2 workers, production settings, bound to loopback), and load it with
+`wrk` as a separate process (scripts.bench_wrk). Figures are requests/s and p50/p95/p99, and
+each probe's throughput as a RATIO to `GET /healthz` in the same run, which is what compares
+across machines; then the fan-out of one freed unit to 1,000 subscriptions, and the growth
+run (10x history). Pass/fail against the targets of issue 10; everything to a JSON file.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
+import importlib
 import json
 import os
 import platform
-import re
 import secrets
-import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, inspect, select, text
+from sqlalchemy import create_engine, delete, inspect, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from shelterbeds import create_app
-from shelterbeds.config import Settings
 from shelterbeds.db import is_sqlite, make_engine
 from shelterbeds.domain.clock import utcnow
 from shelterbeds.migrate import upgrade
-from shelterbeds.models import Unit
 from shelterbeds.services import auth
 
-from .bench_data import BenchData, generate
+from .bench_data import BenchData, add_history, fanout_subscriptions, generate, progress_bar
+from .bench_server import Server, staff_cookie
+from .bench_wrk import WrkResult, request_withdraw, run_wrk, simple_request, toggle_status
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "test-artifacts" / "bench.json"
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
+TYPICAL = "woman + girl 4, boy 9, from 1880"
 VACANCY_PROFILES = {
-    "one woman": "adults=1",
-    "woman + girl 4, boy 9": "child_ages=4,9&child_sexes=f,m",
-    "wheelchair": "wheelchair=1",
+    TYPICAL: "child_ages=4,9&child_sexes=f,m&municipality=1880",
+    "one woman, no municipality": "adults=1",
+    "wheelchair": "wheelchair=1&municipality=1880",
     "LGBTQ + detoxified, from 1880": "lgbtq=1&substance_use=detoxified&municipality=1880",
-    "man with pets": "men=1&pets=1",
-    "woman + boy 16": "child_ages=16&child_sexes=m",
+    "man with pets": "men=1&pets=1&municipality=1880",
+    "woman + boy 16": "child_ages=16&child_sexes=m&municipality=1880",
 }
+TARGETS = {  # issue 10, item 5 (PostgreSQL, 2 workers, same run)
+    "typical search / healthz": (">=", 0.50),
+    "request + withdraw / healthz": (">=", 0.25),
+    "fan-out to 1,000 subscribers, s": ("<=", 10.0),
+    "search slowdown with 10x history": ("<=", 1.2),
+}
+REQUEST_BODY = json.dumps(
+    {
+        "unit_id": 0,
+        "municipality_code": "1880",
+        "case_ref": "BENCH-1",
+        "household": {"adults": 1, "children": []},
+        "needs": {},
+        "urgency": "immediate",
+        "callback_phone": "+46701234567",
+    }
+).replace('"unit_id": 0', '"unit_id": UNIT')
 
 
-@dataclass
-class Probe:
-    """One endpoint to time: a name and a function that makes one request."""
-
-    name: str
-    call: Callable[[], Any]
-    times: list[float] = field(default_factory=list)
-    queries: list[int] = field(default_factory=list)
-    size: int = 0  # bytes in the last response body
+def stats_module() -> Any:
+    """scripts/bench_stats.py (issue 9) if it exists: its history and 12-month probes."""
+    try:
+        return importlib.import_module("scripts.bench_stats")
+    except ModuleNotFoundError:
+        return None
 
 
-def prepare_database(url: str, reset: bool) -> None:
-    """Migrate an empty database; with reset, empty a PostgreSQL schema or SQLite file first."""
+def stats_probes(module: Any) -> list[tuple[str, str]]:
+    """(name, path) of the statistics probes, whichever way bench_stats lists them."""
+    if module is None:
+        return []
+    raw = getattr(module, "STATS_PROBES", None) or getattr(module, "PROBES", None) or []
+    if callable(raw):
+        raw = raw()
+    out = []
+    for item in raw:
+        if isinstance(item, dict):
+            out.append((str(item["name"]), str(item["path"])))
+        else:
+            name, path = item[0], item[1]
+            out.append((str(name), str(path)))
+    return out
+
+
+def prepare_database(url: str) -> None:
+    """Create (PostgreSQL) or empty the database, then migrate it."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite"):
+        admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            exists = conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
+            )
+            if not exists:
+                conn.exec_driver_sql(f'CREATE DATABASE "{parsed.database}"')
+        admin.dispose()
     engine = make_engine(url)
     try:
-        tables = inspect(engine).get_table_names()
-        if tables and not reset:
-            sys.exit(f"{url} is not empty: pass --reset to drop everything in it first.")
-        if tables:
+        if inspect(engine).get_table_names() and not is_sqlite(engine):
             with engine.begin() as conn:
-                if is_sqlite(engine):
-                    conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-                    for name in tables:
-                        conn.execute(text(f'DROP TABLE IF EXISTS "{name}"'))
-                else:
-                    conn.execute(text("DROP SCHEMA public CASCADE"))
-                    conn.execute(text("CREATE SCHEMA public"))
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
     finally:
         engine.dispose()
     upgrade(url)
 
 
-def build_data(url: str, args: argparse.Namespace, password: str) -> tuple[BenchData, float]:
+def analyze(engine: Any) -> None:
+    if not is_sqlite(engine):  # fresh planner statistics, as after a real import
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+
+
+def build(url: str, args: argparse.Namespace, password: str, stats: Any) -> BenchData:
     engine = make_engine(url)
     started = time.perf_counter()
     with Session(engine) as session:
@@ -96,208 +132,279 @@ def build_data(url: str, args: argparse.Namespace, password: str) -> tuple[Bench
             shelters=args.shelters,
             units=args.units,
             history_per_unit=args.history_per_unit,
+            progress=progress_bar("data"),
         )
+        if stats is not None and hasattr(stats, "generate_history"):
+            stats.generate_history(session, utcnow(), data)
         session.commit()
-    if not is_sqlite(engine):
-        with engine.connect() as conn:  # fresh planner statistics, as after a real import
-            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+    analyze(engine)
     engine.dispose()
-    return data, time.perf_counter() - started
+    data.counts["generate_seconds"] = round(time.perf_counter() - started, 1)
+    return data
 
 
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    if match is None:
-        raise RuntimeError("no CSRF token on the page")
-    return match.group(1)
-
-
-def expect(response: Any, status: int = 200) -> Any:
-    if response.status_code != status:
-        raise RuntimeError(f"{response.request.path}: {response.status_code} {response.data!r}")
-    return response
-
-
-def make_probes(app: Any, data: BenchData) -> list[Probe]:
-    """The endpoints under test, each signed in as the user who would call it."""
-    from shelterbeds.extensions import db
-
-    with app.app_context(), db.transaction() as session:
+def tokens(url: str, data: BenchData) -> dict[str, str]:
+    """Fresh API tokens for the benchmark's accounts, by role."""
+    engine = make_engine(url)
+    with Session(engine) as session:
         raw = {}
-        for email in (data.social_worker_email, data.staff_email):
-            _token, raw[email] = auth.create_token(
+        for role, email in data.accounts.items():
+            _t, raw[role] = auth.create_token(
                 session, auth.user_by_email(session, email), "bench", utcnow()
             )
-        rows = session.execute(
-            select(Unit.id, Unit.status).where(Unit.id.in_(data.staff_unit_ids))
-        ).all()
-        current = {unit_id: unit_status.value for unit_id, unit_status in rows}
-    social = {"Authorization": f"Bearer {raw[data.social_worker_email]}"}
-    staff = {"Authorization": f"Bearer {raw[data.staff_email]}"}
-
-    api = app.test_client()
-    web = app.test_client()
-    login = csrf_from(expect(web.get("/login")).get_data(as_text=True))
-    form = {"email": data.staff_email, "password": data.password, "csrf_token": login}
-    expect(web.post("/login", data=form), 302)
-
-    order = list(data.staff_unit_ids)
-    turn = {"i": 0}
-
-    def put_status() -> Any:
-        unit_id = order[turn["i"] % len(order)]
-        turn["i"] += 1
-        new = "occupied" if current[unit_id] == "free" else "free"
-        response = expect(
-            api.put(f"/api/v1/units/{unit_id}/status", json={"status": new}, headers=staff)
-        )
-        current[unit_id] = new
-        return response
-
-    probes = [Probe("GET /healthz", lambda: expect(api.get("/healthz")))]
-    for name, query in VACANCY_PROFILES.items():
-        url = f"/api/v1/vacancies?{query}"
-        probes.append(
-            Probe(
-                f"GET /api/v1/vacancies ({name})", lambda u=url: expect(api.get(u, headers=social))
-            )
-        )
-    probes += [
-        Probe("GET /api/v1/shelters", lambda: expect(api.get("/api/v1/shelters", headers=social))),
-        Probe("GET /shelter (staff page)", lambda: expect(web.get("/shelter"))),
-        Probe("PUT /api/v1/units/{id}/status", put_status),
-    ]
-    return probes
+        session.commit()
+    engine.dispose()
+    return {role: f"Bearer {value}" for role, value in raw.items()}
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+def ratio_row(result: WrkResult, healthz: WrkResult) -> dict[str, Any]:
+    return {
+        "probe": result.name,
+        "per_second": round(result.rps, 1),
+        "ratio": round(result.rps / healthz.rps, 3) if healthz.rps else None,
+        "p50_ms": result.p50_ms,
+        "p95_ms": result.p95_ms,
+        "p99_ms": result.p99_ms,
+        "requests": result.requests,
+        "non2xx": result.non2xx,
+        "socket_errors": result.socket_errors,
+        "response_bytes": result.bytes,
+        "first_non2xx": result.first_non2xx or None,
+    }
 
 
-def run(probes: list[Probe], engine: Any, rounds: int, warmup: int) -> None:
-    """Round-robin: every probe once per round, so noise is shared fairly."""
-    counter = {"n": 0}
+def load_probes(
+    server: Server, data: BenchData, auth_headers: dict[str, str], args: argparse.Namespace
+) -> list[WrkResult]:
+    """Every probe once, in order, each with its own wrk process."""
+    social = {"Authorization": auth_headers["social_worker"]}
+    staff = {"Authorization": auth_headers["staff"], "Content-Type": "application/json"}
+    secs = args.seconds
 
-    def count(*_args: Any) -> None:
-        counter["n"] += 1
-
-    event.listen(engine, "before_cursor_execute", count)
-    gc.freeze()  # what exists now lives for the whole run: keep the per-request collect cheap
-    try:
-        for round_no in range(warmup + rounds):
-            for probe in probes:
-                counter["n"] = 0
-                # Each request pays for the garbage it makes, not for the previous one's.
-                gc.collect()
-                started = time.perf_counter()
-                response = probe.call()
-                elapsed = time.perf_counter() - started
-                probe.size = len(response.data)
-                if round_no >= warmup:
-                    probe.times.append(elapsed)
-                    probe.queries.append(counter["n"])
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
-def summarise(probes: list[Probe]) -> list[dict[str, Any]]:
-    base = probes[0]
-    base_median = statistics.median(base.times)
-    base_p95 = percentile(base.times, 0.95)
-    rows = []
-    for p in probes:
-        median, p95 = statistics.median(p.times), percentile(p.times, 0.95)
-        rows.append(
-            {
-                "endpoint": p.name,
-                "median_ms": round(median * 1000, 3),
-                "p95_ms": round(p95 * 1000, 3),
-                "median_ratio": round(median / base_median, 1),
-                "p95_ratio": round(p95 / base_p95, 1),
-                "queries": max(p.queries),
-                "response_kb": round(p.size / 1024, 1),
-            }
-        )
-    return rows
-
-
-def print_table(rows: list[dict[str, Any]], meta: dict[str, Any]) -> None:
-    print(
-        f"\n{meta['dialect']}: {meta['shelters']} shelters, {meta['units']} units, "
-        f"{meta['history_rows']} history rows (built in {meta['generate_seconds']:.1f} s); "
-        f"{meta['rounds']} requests per endpoint, ratios to GET /healthz\n"
-    )
-    head = (
-        f"{'endpoint':58} {'median ms':>10} {'p95 ms':>9} "
-        f"{'× median':>9} {'× p95':>8} {'queries':>8} {'kB':>7}"
-    )
-    print(head)
-    print("-" * len(head))
-    for r in rows:
+    def go(name: str, lua: str, warm_lua: str | None = None, **kw: Any) -> WrkResult:
+        run_wrk(name, server.url, warm_lua or lua, seconds=1, **kw)  # warm-up, not counted
+        result = run_wrk(name, server.url, lua, seconds=secs, **kw)
         print(
-            f"{r['endpoint']:58} {r['median_ms']:>10.2f} {r['p95_ms']:>9.2f} "
-            f"{r['median_ratio']:>9.1f} {r['p95_ratio']:>8.1f} {r['queries']:>8} "
-            f"{r['response_kb']:>7.1f}"
+            f"  {name:48} {result.rps:9.1f}/s  p50 {result.p50_ms:7.2f} ms  "
+            f"p99 {result.p99_ms:7.2f} ms  non-2xx {result.non2xx}",
+            flush=True,
         )
+        return result
+
+    results = [go("GET /healthz", simple_request("GET", "/healthz", {}))]
+    for name, query in VACANCY_PROFILES.items():
+        lua = simple_request("GET", f"/api/v1/vacancies?{query}", social)
+        results.append(go(f"search: {name}", lua))
+    results.append(go("GET /api/v1/shelters", simple_request("GET", "/api/v1/shelters", social)))
+    cookie = {"Cookie": staff_cookie(server.url, data.staff_email, data.password)}
+    results.append(go("GET /shelter (staff page)", simple_request("GET", "/shelter", cookie)))
+    results.append(go("PUT unit status", toggle_status(data.staff_unit_ids, staff)))
+    # Warm-up and timed run on different units: wrk stops mid-cycle, leaving a unit held.
+    warm, timed = data.request_unit_ids[0::2], data.request_unit_ids[1::2]
+    sw = {"Authorization": auth_headers["social_worker"], "Content-Type": "application/json"}
+    results.append(
+        go(
+            "request + withdraw (cycles)",
+            request_withdraw([timed[i::8] for i in range(8)], sw, REQUEST_BODY),
+            request_withdraw([warm[i::8] for i in range(8)], sw, REQUEST_BODY),
+            threads=8,
+            connections=8,
+            per_cycle=2,
+        )
+    )
+    admin = {"Authorization": auth_headers["admin"]}
+    for name, path in stats_probes(stats_module()):
+        results.append(go(f"stats: {name}", simple_request("GET", path, admin)))
+    return results
+
+
+def fanout(url: str, server: Server, data: BenchData, auth_headers: dict[str, str]) -> dict:
+    """Free one unit that 1,000 subscriptions match; time until every SMS is handed over."""
+    engine = make_engine(url)
+    unit_id = data.staff_unit_ids[0]
+    with Session(engine) as session:
+        fanout_subscriptions(session, data, 1_000)
+        session.commit()
+    server.start_clock()  # production runs it: it sweeps what the web process did not send
+    headers = {"Authorization": auth_headers["staff"], "Content-Type": "application/json"}
+    answer = server.call("PUT", f"/api/v1/units/{unit_id}/status", {"status": "occupied"}, headers)
+    assert answer.status == 200, answer
+    from shelterbeds.models import OutboxMessage, OutboxStatus, Subscription
+
+    started = time.perf_counter()
+    answer = server.call("PUT", f"/api/v1/units/{unit_id}/status", {"status": "free"}, headers)
+    response_s = time.perf_counter() - started
+    assert answer.status == 200, answer
+    handed = 0
+    deadline = started + 120
+    with Session(engine) as session:
+        while time.perf_counter() < deadline:
+            handed = len(
+                session.scalars(
+                    select(OutboxMessage.id).where(
+                        OutboxMessage.unit_id == unit_id,
+                        OutboxMessage.kind == "unit_free",
+                        OutboxMessage.status.in_([OutboxStatus.SENT, OutboxStatus.DELIVERED]),
+                    )
+                ).all()
+            )
+            session.rollback()
+            if handed >= 1_000:
+                break
+            time.sleep(0.05)
+        seconds = time.perf_counter() - started
+        session.execute(delete(Subscription))  # the growth run must not alert anyone
+        session.commit()
+    engine.dispose()
+    print(f"  fan-out: {handed} SMS handed to the sender in {seconds:.2f} s", flush=True)
+    return {"sms": handed, "seconds": round(seconds, 2), "put_response_s": round(response_s, 2)}
+
+
+def growth(
+    url: str, server: Server, data: BenchData, auth_headers: dict[str, str], args: Any
+) -> dict:
+    """10x the history, then search (and statistics) again against /healthz in the same run."""
+    engine = make_engine(url)
+    with Session(engine) as session:
+        added = add_history(session, utcnow(), data, factor=9, progress=progress_bar("10x"))
+        session.commit()
+    analyze(engine)
+    engine.dispose()
+    social = {"Authorization": auth_headers["social_worker"]}
+    typical = simple_request("GET", f"/api/v1/vacancies?{VACANCY_PROFILES[TYPICAL]}", social)
+    run_wrk("warm-up", server.url, typical, seconds=1)
+    secs = args.seconds
+    healthz = simple_request("GET", "/healthz", {})
+    after = [
+        run_wrk("GET /healthz", server.url, healthz, seconds=secs),
+        run_wrk(f"search: {TYPICAL}", server.url, typical, seconds=secs),
+    ]
+    admin = {"Authorization": auth_headers["admin"]}
+    for name, path in stats_probes(stats_module()):
+        lua = simple_request("GET", path, admin)
+        after.append(run_wrk(f"stats: {name}", server.url, lua, seconds=secs))
+    for r in after[1:]:
+        print(f"  10x history: {r.name:40} {r.rps:9.1f}/s  ({r.rps / after[0].rps:.3f} x healthz)")
+    return {"history_rows_added": added, "after": [ratio_row(r, after[0]) for r in after]}
+
+
+def verdicts(rows: list[dict], fan: dict | None, grow: dict | None) -> list[dict]:
+    by_name = {r["probe"]: r for r in rows}
+    values: dict[str, float | None] = {
+        "typical search / healthz": by_name[f"search: {TYPICAL}"]["ratio"],
+        "request + withdraw / healthz": by_name["request + withdraw (cycles)"]["ratio"],
+        "fan-out to 1,000 subscribers, s": fan["seconds"] if fan else None,
+        "search slowdown with 10x history": None,
+    }
+    if grow:
+        after = {r["probe"]: r for r in grow["after"]}[f"search: {TYPICAL}"]["ratio"]
+        before = values["typical search / healthz"]
+        values["search slowdown with 10x history"] = round(before / after, 3) if after else None
+        for name, row in after_stats(grow, by_name).items():
+            values[f"{name} slowdown with 10x history"] = row
+    out = []
+    for name, value in values.items():
+        op, target = TARGETS.get(name, ("<=", 1.2))
+        ok = value is not None and (value >= target if op == ">=" else value <= target)
+        out.append({"target": name, "value": value, "goal": f"{op} {target}", "pass": ok})
+    return out
+
+
+def after_stats(grow: dict, before: dict[str, dict]) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for row in grow["after"]:
+        if row["probe"].startswith("stats: ") and row["probe"] in before and row["ratio"]:
+            out[row["probe"]] = round(before[row["probe"]]["ratio"] / row["ratio"], 3)
+    return out
+
+
+def run_engine(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
+    print(f"\n== {name}: {make_url(url).render_as_string(hide_password=True)}", flush=True)
+    prepare_database(url)
+    password = secrets.token_urlsafe(16)
+    stats = stats_module()
+    data = build(url, args, password, stats)
+    auth_headers = tokens(url, data)
+    with Server(url, workers=args.workers) as server:
+        results = load_probes(server, data, auth_headers, args)
+        healthz = results[0]
+        rows = [ratio_row(r, healthz) for r in results]
+        fan = None if args.skip_fanout else fanout(url, server, data, auth_headers)
+        grow = None if args.skip_growth else growth(url, server, data, auth_headers, args)
+    return {
+        "database": make_url(url).render_as_string(hide_password=True),
+        "shelters": data.shelters,
+        "units": data.units,
+        "history_rows": data.history_rows,
+        "generate_seconds": data.counts.get("generate_seconds"),
+        "probes": rows,
+        "fanout": fan,
+        "growth": grow,
+        "targets": verdicts(rows, fan, grow),
+    }
+
+
+def print_summary(engines: dict[str, Any]) -> None:
+    for name, result in engines.items():
+        print(
+            f"\n{name}: {result['shelters']} shelters, {result['units']} units, "
+            f"{result['history_rows']} history rows"
+        )
+        head = (
+            f"{'probe':50} {'per s':>9} {'x healthz':>9} {'p50 ms':>8} {'p95 ms':>8} "
+            f"{'p99 ms':>8} {'non2xx':>6} {'kB':>6}"
+        )
+        print(head)
+        print("-" * len(head))
+        for r in result["probes"]:
+            print(
+                f"{r['probe']:50} {r['per_second']:>9.1f} {r['ratio']:>9.3f} {r['p50_ms']:>8.2f} "
+                f"{r['p95_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['non2xx']:>6} "
+                f"{r['response_bytes'] / 1024:>6.1f}"
+            )
+        for t in result["targets"]:
+            mark = "PASS" if t["pass"] else "FAIL"
+            print(f"  {mark}  {t['target']}: {t['value']} (goal {t['goal']})")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=200, help="timed requests per endpoint")
-    parser.add_argument("--warmup", type=int, default=10, help="untimed rounds first")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--engines", default="sqlite,postgresql", help="comma-separated")
+    parser.add_argument("--seconds", type=int, default=10, help="wrk duration per probe")
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--shelters", type=int, default=300)
     parser.add_argument("--units", type=int, default=6_000)
     parser.add_argument("--history-per-unit", type=int, default=50)
-    parser.add_argument("--reset", action="store_true", help="empty the database first")
+    parser.add_argument("--skip-fanout", action="store_true")
+    parser.add_argument("--skip-growth", action="store_true")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    url = os.environ.get("SHELTERBEDS_BENCH_DATABASE_URL", "")
-    tmp = None
-    if not url:
-        tmp = tempfile.TemporaryDirectory(prefix="shelterbeds-bench-")
-        url = f"sqlite:///{tmp.name}/bench.sqlite3"
-    try:
-        prepare_database(url, args.reset)
-        data, gen_seconds = build_data(url, args, secrets.token_urlsafe(16))
-        settings = Settings(
-            env="development",
-            database_url=url,
-            secret_key=secrets.token_urlsafe(32),
-            sms_backend="console",
-        )
-        app = create_app(settings)
-        from shelterbeds.extensions import db
-
-        probes = make_probes(app, data)
-        run(probes, db.engine, args.requests, args.warmup)
-        rows = summarise(probes)
-        meta = {
-            "dialect": db.engine.dialect.name if db.engine is not None else "?",
-            "database": make_engine(url).url.render_as_string(hide_password=True),
-            "shelters": data.shelters,
-            "units": data.units,
-            "history_rows": data.history_rows,
-            "generate_seconds": round(gen_seconds, 1),
-            "rounds": args.requests,
-            "warmup": args.warmup,
-            "client": "flask test client",
-            "python": platform.python_version(),
-            "machine": f"{platform.machine()}, {os.cpu_count()} cpu",
-        }
-        print_table(rows, meta)
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(json.dumps({"meta": meta, "results": rows}, indent=2) + "\n")
-        print(f"\nwritten to {args.output}")
-        if db.engine is not None:
-            db.engine.dispose()
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
+    engines: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="shelterbeds-bench-") as tmp:
+        for name in [e.strip() for e in args.engines.split(",") if e.strip()]:
+            if name == "sqlite":
+                url = f"sqlite:///{tmp}/bench.sqlite3"
+            elif name == "postgresql":
+                url = os.environ.get("SHELTERBEDS_BENCH_DATABASE_URL") or DEFAULT_PG
+            else:
+                sys.exit(f"unknown engine {name}: use sqlite and/or postgresql")
+            engines[name] = run_engine(name, url, args)
+    meta = {
+        "when": utcnow().isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cpu",
+        "load": "wrk on loopback, a separate process; -t1 -c8 unless stated",
+        "server": f"gunicorn as in the Procfile, {args.workers} workers, production settings",
+        "seconds_per_probe": args.seconds,
+    }
+    print_summary(engines)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps({"meta": meta, "engines": engines}, indent=2) + "\n")
+    print(f"\nwritten to {args.output}")
     return 0
 
 

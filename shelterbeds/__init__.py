@@ -14,12 +14,15 @@ from .routing import IdConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 SUPPORTED_LOCALES = ("sv", "en")
-# Everything is served from this origin: no CDN, no inline script (privacy and XSS).
+# Everything is served from this origin: no CDN; an inline script runs only with the
+# per-response nonce (`{{ csp_nonce() }}` in templates); no plugins, no <base>, no framing.
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
     "img-src": "'self' data:",
     "style-src": "'self'",
     "script-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
     "frame-ancestors": "'none'",
     "form-action": "'self'",
 }
@@ -27,15 +30,17 @@ CONTENT_SECURITY_POLICY = {
 
 def create_app(settings: Settings | None = None, *, db_bind: Any = None) -> Flask:
     """Build the app. `db_bind` lets tests bind the session to an open connection."""
-    from . import errors, formatting
+    from . import audit_trail, errors, formatting, headers, log_privacy, throttle
     from .api import register_api
     from .domain.clock import utcnow
     from .extensions import babel, csrf, db, limiter, talisman
     from .notifications import after_commit
+    from .services import versions
     from .services.auth import configure_password_hashing
     from .web import bp as web_bp
 
     settings = settings or load_settings()
+    log_privacy.install()  # before anything logs: no personnummer in any log line
     ensure_compiled()
     app = Flask(__name__, template_folder=str(ROOT / "templates"))
     app.url_map.converters["int"] = IdConverter  # before any route is added
@@ -46,7 +51,8 @@ def create_app(settings: Settings | None = None, *, db_bind: Any = None) -> Flas
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.is_production,
-        SESSION_COOKIE_NAME="shelterbeds_session",
+        # __Host-: only over HTTPS, only for this exact host, path / (production).
+        SESSION_COOKIE_NAME=("__Host-" if settings.is_production else "") + "shelterbeds_session",
         BABEL_DEFAULT_LOCALE="sv",
         BABEL_DEFAULT_TIMEZONE=settings.timezone,
         WTF_CSRF_TIME_LIMIT=None,  # the session's own timeouts bound a form's life
@@ -61,6 +67,7 @@ def create_app(settings: Settings | None = None, *, db_bind: Any = None) -> Flas
         OPENAPI_JSON_PATH="openapi.json",
     )
     db.init(settings.database_url, bind=db_bind)
+    versions.install()  # caches see every write to what they hold (services/versions.py)
     configure_password_hashing(settings.password_hash_time_cost, settings.password_hash_memory_kib)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
@@ -75,13 +82,21 @@ def create_app(settings: Settings | None = None, *, db_bind: Any = None) -> Flas
         frame_options="DENY",
         referrer_policy="same-origin",
         content_security_policy=CONTENT_SECURITY_POLICY,
+        content_security_policy_nonce_in=["script-src"],
     )
-    if settings.is_production:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    headers.init_app(app)
+    if settings.proxy_hops:
+        # Only as many X-Forwarded-* entries as there are proxies we run are believed: with
+        # none, a client cannot choose its own address (and so dodge per-address limits).
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    app.config["TRUSTED_HOSTS"] = settings.trusted_hosts()
+    throttle.init_app(app, settings)
 
     after_commit.init_app(app, db, utcnow)
     app.register_blueprint(web_bp)
     register_api(app)
+    audit_trail.init_app(app)  # after every view exists
 
     @app.teardown_appcontext
     def _remove_session(_exc: BaseException | None) -> None:

@@ -18,8 +18,9 @@ from .domain.enums import Role
 from .domain.errors import DomainError, Forbidden
 from .extensions import db
 from .models import User
-from .services import auth
+from .services import auth, token_cache
 from .services.access import require_role
+from .services.audit import CLIENT_ADDRESS
 
 F = TypeVar("F", bound=Callable[..., Any])
 SESSION_KEY = "sid"
@@ -43,9 +44,15 @@ def current_actor() -> User:
     return actor
 
 
+def _remember_address() -> None:
+    """Audit rows written during this request say where it came from."""
+    db.session.info[CLIENT_ADDRESS] = request.remote_addr
+
+
 def load_web_actor() -> None:
     """Resolve the session cookie to a user (before every web request)."""
     g.actor = None
+    _remember_address()
     raw = session.get(SESSION_KEY)
     if not raw:
         return
@@ -66,11 +73,15 @@ def load_web_actor() -> None:
 def load_api_actor() -> None:
     """Resolve `Authorization: Bearer <token>` (before every API request). No cookies."""
     g.actor = None
+    _remember_address()
     header = request.headers.get("Authorization", "")
     scheme, _sep, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         return
-    g.actor = auth.resolve_token(db.session, raw.strip(), utcnow())
+    from .throttle import throttles
+
+    throttles().hit("api_token", raw.strip())  # per token, before any database work
+    g.actor = token_cache.resolve(db.session, raw.strip(), utcnow())  # auth.resolve_token, cached
     db.session.commit()
 
 

@@ -144,9 +144,11 @@ def scheduler() -> None:
     import contextlib
     import logging
 
+    from . import log_privacy
     from .extensions import db as database
     from .jobs.runner import run
 
+    log_privacy.install()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -54,7 +54,30 @@ class Settings:
     # Sessions and sign-in.
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
-    login_rate_limit: str = "10 per minute"
+    # Failed sign-ins per client address (Flask-Limiter; counts failures only, so a shared
+    # office address is not locked out by one person's typos).
+    login_rate_limit: str = "20 per minute"
+    # Per account (any address): at most this many failures an hour, and a growing delay
+    # (1, 2, 4, ... seconds up to the maximum) after the first few. A device where the
+    # account signed in before has its own budget, so an attack cannot lock a worker out.
+    login_account_failures_per_hour: int = 100
+    login_free_failures: int = 3
+    login_max_delay_seconds: float = 30.0
+    api_rate_limit: str = "600 per minute"  # per API token
+    sms_rate_limit: str = "60 per hour"  # SMS-sending actions per account / sender number
+    # Second factor (TOTP): "" = required in production only; "1"/"0" to force either way
+    # (a demo may relax it, and then says so on the login page).
+    require_2fa: str = ""
+    # Key material that encrypts TOTP secrets at rest; empty: derived from the secret key.
+    totp_key: str = ""
+    # Requests and placements older than this many months are anonymised by the clock.
+    retention_months: int = 24
+    # Trusted reverse proxies in front of the app: X-Forwarded-* is believed only this many
+    # hops deep (0: never; the peer address is the client).
+    proxy_hops: int = 0
+    # Host names the app answers to, comma-separated; empty: the host of the public URL in
+    # production, any host otherwise.
+    allowed_hosts: str = ""
     # Argon2id cost (OWASP: t=3 with 64 MiB, or more); tests lower it to stay fast.
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536
@@ -78,12 +101,37 @@ class Settings:
     outbox_sweep_seconds: int = 5
     leader_retry_seconds: int = 5  # a follower retries the leader lock this often
 
+    # Statistics: roles that see exact counts; others see counts of 1–2 as "<3".
+    stats_exact_roles: str = "county_analyst"
+
     max_content_length: int = 1_000_000
     timezone: str = "Europe/Stockholm"
 
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def second_factor_required(self) -> bool:
+        if self.require_2fa.strip() == "":
+            return self.is_production
+        return self.require_2fa.strip().lower() in ("1", "true", "yes", "on")
+
+    @property
+    def totp_encryption_key(self) -> str:
+        """Key material for TOTP secrets at rest: SHELTERBEDS_TOTP_KEY or the secret key."""
+        return self.totp_key or self.secret_key
+
+    def trusted_hosts(self) -> list[str] | None:
+        """Host names to answer to (None: any)."""
+        hosts = [h.strip() for h in self.allowed_hosts.split(",") if h.strip()]
+        if hosts:
+            return hosts
+        if self.is_production:
+            from urllib.parse import urlsplit
+
+            return [urlsplit(self.public_url).hostname or ""]
+        return None
 
     def episode_policy(self) -> EpisodePolicy:
         return EpisodePolicy(secret=self.episode_secret, hours=self.episode_hours)
@@ -163,6 +211,17 @@ def validate(settings: Settings) -> Settings:
                 missing.append("twilio_from")
         if missing:
             raise ConfigError("missing in production: " + ", ".join(_env_name(n) for n in missing))
+    roles = {r.strip() for r in settings.stats_exact_roles.split(",") if r.strip()}
+    if not roles <= {"county_analyst", "admin"}:
+        raise ConfigError("SHELTERBEDS_STATS_EXACT_ROLES: a comma list of county_analyst, admin")
+    if settings.require_2fa.strip().lower() not in ("", "1", "0", "true", "false", "yes", "no"):
+        raise ConfigError("SHELTERBEDS_REQUIRE_2FA must be 1 or 0 (empty: production only)")
+    if settings.retention_months < 1:
+        raise ConfigError("SHELTERBEDS_RETENTION_MONTHS must be at least 1")
+    if settings.proxy_hops < 0:
+        raise ConfigError("SHELTERBEDS_PROXY_HOPS must be 0 or more")
+    for name in ("login_rate_limit", "api_rate_limit", "sms_rate_limit"):
+        _check_rate(name, getattr(settings, name))
     if settings.password_hash_time_cost < 1 or settings.password_hash_memory_kib < 32:
         raise ConfigError(
             "password hash cost: time cost >= 1 and memory >= 32 KiB (8 per lane, 4 lanes)"
@@ -211,3 +270,12 @@ def _check_nudge_times(raw: str) -> None:
         raise ConfigError(
             f"SHELTERBEDS_STALE_NUDGE_TIMES must look like '08:00,19:00', got {raw!r}"
         ) from exc
+
+
+def _check_rate(name: str, raw: str) -> None:
+    import limits
+
+    try:
+        limits.parse(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{_env_name(name)} must look like '60 per hour', got {raw!r}") from exc

@@ -21,7 +21,8 @@ from shelterbeds.migrate import upgrade
 from shelterbeds.services.reference import ensure_reference_data
 from tests.support.factories import DEMO_PASSWORD, make_settings
 
-REFERENCE_TABLES = {"counties", "municipalities", "alembic_version"}
+# cache_versions: one row made by the migration (services/versions.py); kept, not emptied.
+REFERENCE_TABLES = {"counties", "municipalities", "alembic_version", "cache_versions"}
 
 
 def _database_url(tmp: Path) -> str:
@@ -125,8 +126,17 @@ def committed_engine(engine: Engine) -> Iterator[Engine]:
     yield engine
     tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name not in REFERENCE_TABLES]
     with engine.begin() as conn:
+        # The audit log is append-only in the database; only this cleanup may empty it,
+        # through a switch local to this connection / transaction (migration 0006).
         if is_sqlite(engine):
+            conn.connection.driver_connection.create_function(
+                "shelterbeds_audit_purge", 0, lambda: 1
+            )
             for t in tables:
                 conn.execute(t.delete())
+            conn.connection.driver_connection.create_function(
+                "shelterbeds_audit_purge", 0, lambda: 0
+            )
         else:
+            conn.execute(text("SET LOCAL shelterbeds.audit_truncate = 'on'"))
             conn.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " CASCADE"))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_smorest import Blueprint
 
 from ..authz import load_api_actor
+from ..domain.authorization import Action
 from ..domain.errors import DomainError
 from ..extensions import api, csrf
+from ..services.access import authorize
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
 
@@ -30,6 +32,68 @@ def _before_api_request() -> None:
     ):
         raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")
     load_api_actor()
+    _check_role_for_action()
+
+
+# Every API endpoint's action in the authorization table (domain/authorization.py).
+ENDPOINT_ACTIONS: dict[str, Action] = {
+    "shelters.list_shelters": Action.SHELTER_LIST,
+    "shelters.set_unit_status": Action.UNIT_STATUS,
+    "shelters.confirm": Action.SHELTER_CONFIRM,
+    "vacancies.vacancies": Action.VACANCY_SEARCH,
+    "requests.create_request": Action.REQUEST_CREATE,
+    "requests.list_requests": Action.REQUEST_READ,
+    "requests.get_request": Action.REQUEST_READ,
+    "requests.accept_request": Action.REQUEST_DECIDE,
+    "requests.decline_request": Action.REQUEST_DECIDE,
+    "requests.withdraw_request": Action.REQUEST_WITHDRAW,
+    "placements.list_placements": Action.PLACEMENT_READ,
+    "placements.get_placement": Action.PLACEMENT_READ,
+    "placements.end_placement": Action.PLACEMENT_END,
+    "placements.review_placement": Action.PLACEMENT_REVIEW,
+    "turnaways.record": Action.TURNAWAY_RECORD,
+    "turnaways.list_": Action.TURNAWAY_READ,
+    "subscriptions.list_subscriptions": Action.SUBSCRIPTION_MANAGE,
+    "subscriptions.create_subscription": Action.SUBSCRIPTION_MANAGE,
+    "subscriptions.delete_subscription": Action.SUBSCRIPTION_MANAGE,
+    "admin.list_organisations": Action.ADMINISTER,
+    "admin.create_organisation": Action.ADMINISTER,
+    "admin.update_organisation": Action.ADMINISTER,
+    "admin.list_users": Action.ADMINISTER,
+    "admin.create_user": Action.ADMINISTER,
+    "admin.update_user": Action.ADMINISTER,
+    "admin.list_tokens": Action.TOKEN_MANAGE,
+    "admin.revoke_token": Action.TOKEN_MANAGE,
+    "shelter_admin.create_shelter": Action.ADMINISTER,
+    "shelter_admin.add_unit": Action.ADMINISTER,
+    "shelter_admin.update_unit": Action.ADMINISTER,
+    "shelter_admin.get_shelter": Action.SHELTER_PROFILE,
+    "shelter_admin.update_shelter": Action.SHELTER_PROFILE,
+    "shelter_admin.profile_history": Action.SHELTER_PROFILE,
+    "shelter_admin.list_units": Action.SHELTER_PROFILE,
+    "imports.import_shelters": Action.ADMINISTER,
+    "imports.export_shelters": Action.ADMINISTER,
+}
+# Whole blueprints with one action (statistics: aggregates for analysts and admins).
+BLUEPRINT_ACTIONS: dict[str, Action] = {
+    "stats": Action.STATISTICS_READ,
+    "statistics": Action.STATISTICS_READ,
+}
+
+
+def endpoint_action(endpoint: str | None) -> Action | None:
+    """The table's action for an API endpoint (None: not in the table)."""
+    if not endpoint:
+        return None
+    return ENDPOINT_ACTIONS.get(endpoint) or BLUEPRINT_ACTIONS.get(endpoint.split(".")[0])
+
+
+def _check_role_for_action() -> None:
+    """Refuse a role the table gives no scope for this endpoint's action (before the view)."""
+    actor = g.get("actor")
+    action = endpoint_action(request.endpoint)
+    if actor is not None and action is not None:
+        authorize(actor, action)
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -91,11 +155,13 @@ def _document_error_codes(spec: Any) -> None:
 def register_api(app: Flask) -> None:
     from . import (
         admin,
+        hsds,
         imports,
         placements,
         requests,
         shelter_admin,
         shelters,
+        stats,
         subscriptions,
         turnaways,
         vacancies,
@@ -120,6 +186,8 @@ def register_api(app: Flask) -> None:
         admin,
         shelter_admin,
         imports,
+        stats,
+        hsds,
     ):
         api.register_blueprint(module.blp)
 

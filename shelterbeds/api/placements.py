@@ -13,6 +13,7 @@ from ..domain.requests import EndReason
 from ..extensions import db
 from ..schemas.requests import EndIn, PlacementListArgs, PlacementOut
 from ..services import placements
+from ..throttle import sms_limited
 from . import make_blueprint
 
 blp = make_blueprint("placements", "Placements: follow-up and ending")
@@ -43,6 +44,7 @@ def get_placement(placement_id: int) -> Any:
 @roles_required(Role.SOCIAL_WORKER, Role.SHELTER_STAFF)
 @blp.arguments(EndIn, as_kwargs=False)
 @blp.response(200, PlacementOut)
+@sms_limited
 def end_placement(data: dict[str, Any], placement_id: int) -> Any:
     """End the placement with a coded reason; the unit becomes free (either party)."""
     placement = placements.end_placement(

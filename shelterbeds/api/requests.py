@@ -21,6 +21,7 @@ from ..schemas.requests import (
 )
 from ..services import requests as requests_service
 from ..services.requests import RequestInput
+from ..throttle import sms_limited
 from . import make_blueprint
 
 blp = make_blueprint("requests", "Placement requests: hold a place and get an answer")
@@ -32,6 +33,7 @@ PARTIES = (Role.SOCIAL_WORKER, Role.SHELTER_STAFF, Role.ADMIN)
 @blp.arguments(IdempotencyHeader, location="headers", as_kwargs=False)
 @blp.arguments(RequestIn, as_kwargs=False)
 @blp.response(201, RequestOut)
+@sms_limited
 def create_request(headers: dict[str, Any], data: RequestInput) -> Any:
     """Request a unit and hold it (`hold_expires_at`); `Idempotency-Key` makes retries safe."""
     settings = current_app.config["SETTINGS"]
@@ -72,6 +74,7 @@ def get_request(request_id: int) -> Any:
 @blp.post("/requests/<int:request_id>/accept")
 @roles_required(Role.SHELTER_STAFF)
 @blp.response(200, PlacementOut)
+@sms_limited
 def accept_request(request_id: int) -> Any:
     """Accept: the unit becomes occupied and the placement starts (staff of the shelter)."""
     settings = current_app.config["SETTINGS"]
@@ -86,6 +89,7 @@ def accept_request(request_id: int) -> Any:
 @roles_required(Role.SHELTER_STAFF)
 @blp.arguments(DeclineIn, as_kwargs=False)
 @blp.response(200, RequestOut)
+@sms_limited
 def decline_request(data: dict[str, Any], request_id: int) -> Any:
     """Decline with a coded reason; the unit is free again (staff of the shelter)."""
     req = requests_service.decline(
@@ -103,6 +107,7 @@ def decline_request(data: dict[str, Any], request_id: int) -> Any:
 @blp.post("/requests/<int:request_id>/withdraw")
 @roles_required(Role.SOCIAL_WORKER)
 @blp.response(200, RequestOut)
+@sms_limited
 def withdraw_request(request_id: int) -> Any:
     """Withdraw the request; the unit is free again (the requesting organisation)."""
     req = requests_service.withdraw(db.session, current_actor(), request_id, utcnow())

@@ -13,6 +13,7 @@ from ..domain.freshness import describe_freshness
 from ..extensions import db
 from ..schemas.shelters import ConfirmationOut, ShelterOut, UnitStatusIn, UnitStatusOut
 from ..services import shelters, units
+from ..throttle import sms_limited
 from . import make_blueprint
 
 blp = make_blueprint("shelters", "Shelters, their units and freshness")
@@ -33,6 +34,7 @@ def list_shelters() -> Any:
 @roles_required(Role.SHELTER_STAFF, Role.ADMIN)
 @blp.arguments(UnitStatusIn)
 @blp.response(200, UnitStatusOut)
+@sms_limited
 def set_unit_status(data: dict[str, Any], unit_id: int) -> Any:
     """Set a unit free, occupied or closed (staff of its shelter)."""
     unit = units.set_unit_status(

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from flask_babel import get_locale
 
 from ..authz import current_actor, roles_required
 from ..domain.clock import utcnow
 from ..domain.enums import Role
 from ..extensions import db
 from ..formatting import label
-from ..schemas.vacancies import VacancyQueryArgs, VacancySearchOut
+from ..schemas.vacancies import SearchJson, VacancyQueryArgs, VacancySearchOut, encode_cursor
 from ..services.vacancies import VacancyQuery, search_vacancies
 from . import make_blueprint
 
@@ -20,33 +21,32 @@ blp = make_blueprint("vacancies", "Find a suitable free place for a household")
 
 @blp.get("/vacancies")
 @roles_required(Role.SOCIAL_WORKER, Role.ADMIN)
-@blp.arguments(VacancyQueryArgs, location="query", as_kwargs=False)
+# An instance, not the class: webargs would build (deep-copy) a new schema per request.
+@blp.arguments(VacancyQueryArgs(), location="query", as_kwargs=False)
 @blp.response(200, VacancySearchOut)
 def vacancies(query: VacancyQuery) -> Any:
-    """Free units matching a household's needs; near misses with their one reason."""
+    """Free units matching a household's needs, one ranked page; near misses with their reason.
+
+    Ranked for `municipality`: its county first, then the other counties by distance between
+    county seats, then freshness. `limit` per page (default 20); `next_cursor` continues.
+    """
     settings = current_app.config["SETTINGS"]
     result = search_vacancies(
         db.session, current_actor(), query, utcnow(), settings.freshness_thresholds()
     )
     db.session.commit()  # the unmet-need signal, if any
-    return {
-        "results": [
-            {
-                "shelter": h.shelter,
-                "units": h.units,
-                "freshness": h.freshness,
-                "why": [{"code": n, "text": label(n)} for n in h.notes],
-            }
-            for h in result.matches
-        ],
-        "near_misses": [
-            {
-                "shelter": h.shelter,
-                "reason": h.reason.value if h.reason else None,
-                "reason_text": label(h.reason),
-                "freshness": h.freshness,
-            }
-            for h in result.near_misses
-        ],
-        "unmet_need_recorded": result.no_match,
-    }
+    cursor = None if result.next_offset is None else encode_cursor(query, result.next_offset)
+    body = json_writer(str(get_locale())).page(result, query.limit, cursor)
+    # Written as VacancySearchOut would dump it, from parts kept per snapshot (see SearchJson).
+    return current_app.response_class(body, mimetype="application/json")
+
+
+_WRITERS: dict[str, SearchJson] = {}
+
+
+def json_writer(locale: str) -> SearchJson:
+    """One writer per language: its texts for codes are kept between requests."""
+    writer = _WRITERS.get(locale)
+    if writer is None:
+        writer = _WRITERS[locale] = SearchJson(label)
+    return writer

@@ -96,6 +96,9 @@ class DeclineReason(StrEnum):
     MEN = "men"
     SECURITY = "security"
     LANGUAGE = "language"
+    STAFF = "staff"  # no staff or resources to take the household now
+    CLIENT_DECLINED = "client_declined"  # the household itself said no
+    INAPPROPRIATE = "inappropriate"  # the referral was not for a shelter
     OTHER = "other"
 
 

@@ -23,6 +23,7 @@ PROFILE_FIELDS = (
     "nationwide",
     "intake_phone",
     "on_call_phones",
+    "open_data",  # listed in the open directory (HSDS): a shelter may opt out
 )
 
 _LGBTQ_RANK = {LgbtqPolicy.NO: 0, LgbtqPolicy.AFTER_ASSESSMENT: 1, LgbtqPolicy.YES: 2}

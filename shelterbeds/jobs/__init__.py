@@ -20,7 +20,9 @@ from ..domain.clock import STOCKHOLM
 from .context import JobContext
 from .nudges import nudge_stale_shelters
 from .requests import expire_holds, remind_half_held, remind_reviews
+from .retention import anonymise_expired
 from .sms import send_outbox
+from .stats import roll_up_statistics
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,10 @@ def job_table(settings: Settings) -> list[Job]:
         Job("expire_holds", expire_holds, _every(30)),
         Job("remind_half_held", remind_half_held, _every(60)),
         Job("remind_reviews", remind_reviews, _local(9, 0)),
+        # Occupancy of ended months, stored once (statistics read it instead of history).
+        Job("roll_up_statistics", roll_up_statistics, _local(2, 30)),
+        # Retention: remove case details past SHELTERBEDS_RETENTION_MONTHS (quiet hours).
+        Job("anonymise_expired", anonymise_expired, _local(3, 15)),
     ]
     return jobs
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from ..notifications.outbox import OutboxPolicy, dispatch, reconcile_unknown
 from .context import JobContext
 
-BATCH = 50
-MAX_BATCHES = 20  # bound one run; the next run continues
+BATCH = 200  # claimed and sent per round; outcomes are recorded 100 at a time
+MAX_BATCHES = 10  # bound one run (2,000 SMS); the next run continues
 
 
 def send_outbox(ctx: JobContext) -> int:

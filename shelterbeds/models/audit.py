@@ -1,7 +1,9 @@
-"""The append-only audit log: who read or changed which request or placement, and when.
+"""The append-only audit log: who did what, when and from where.
 
-Rows hold ids and codes only, never client data. Append-only: the ORM refuses to update
-or delete an AuditEvent, and no service offers either.
+Sign-ins, failures, second-factor events, every read of a request or placement, every
+change. Rows hold ids and codes only, never client data. Append-only three times over: no
+service offers update or delete, the ORM refuses them, and the database itself rejects
+them (a trigger on PostgreSQL and on SQLite, migration 0007_security).
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base
 from ..domain.clock import utcnow
 from ..domain.enums import Role
+from .people import User
 from .types import UTCDateTime, str_enum
 
 
@@ -35,6 +38,12 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(40))
     object_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[int | None] = mapped_column()
+    # From where: the client address (after the trusted proxy hops), and a short code
+    # saying more (e.g. why a sign-in failed). Never an e-mail, name or free text.
+    address: Mapped[str | None] = mapped_column(String(45))
+    detail: Mapped[str | None] = mapped_column(String(80))
+
+    actor: Mapped[User | None] = relationship(lazy="joined")
 
 
 def _refuse_change(_mapper: Any, _connection: Any, target: AuditEvent) -> None:

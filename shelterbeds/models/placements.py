@@ -38,6 +38,7 @@ class Placement(Base):
         ),
         Index("ix_placements_shelter_started", "shelter_id", "started_at"),
         Index("ix_placements_org_started", "organisation_id", "started_at"),
+        Index("ix_placements_ended_at", "ended_at"),  # length of stay by period
         CheckConstraint(
             "(ended_at IS NULL AND end_reason IS NULL) OR "
             "(ended_at IS NOT NULL AND end_reason IS NOT NULL)",

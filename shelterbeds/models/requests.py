@@ -60,6 +60,7 @@ class PlacementRequest(Base):
         Index("ix_placement_requests_status_expires", "status", "hold_expires_at"),
         Index("ix_placement_requests_shelter_created", "shelter_id", "created_at"),
         Index("ix_placement_requests_org_created", "organisation_id", "created_at"),
+        Index("ix_placement_requests_created_at", "created_at"),  # statistics by period
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,6 +100,10 @@ class PlacementRequest(Base):
     decline_reason: Mapped[DeclineReason | None] = mapped_column(
         str_enum(DeclineReason, "decline_reason")
     )
+    # Skyddade personuppgifter: only the named users (RequestAccess) may see it.
+    protected_identity: Mapped[bool] = mapped_column(default=False)
+    # Retention: case reference, note and phone removed by the clock (statistics unchanged).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     unit: Mapped[Unit] = relationship()
     shelter: Mapped[Shelter] = relationship()
@@ -122,6 +127,21 @@ class PlacementRequest(Base):
             language=self.language,
             honour_related=self.honour_related,
         )
+
+
+class RequestAccess(Base):
+    """A user named on a protected-identity request: only they (and no one else) see it."""
+
+    __tablename__ = "request_access"
+    __table_args__ = (UniqueConstraint("request_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("placement_requests.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class IdempotencyKey(Base):

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base
@@ -54,6 +63,8 @@ class Shelter(Base):
     # Demo data marks its assumptions; shown wherever the shelter is shown.
     assumptions: Mapped[str | None] = mapped_column(String(500))
     active: Mapped[bool] = mapped_column(default=True)
+    # Listed in the open directory export (HSDS); a shelter may opt out.
+    open_data: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -120,7 +131,10 @@ class UnitStatusChange(Base):
     """Append-only history of unit statuses: who, when, from, to."""
 
     __tablename__ = "unit_status_changes"
-    __table_args__ = (Index("ix_unit_status_changes_unit_at", "unit_id", "changed_at"),)
+    __table_args__ = (
+        Index("ix_unit_status_changes_unit_at", "unit_id", "changed_at"),
+        Index("ix_unit_status_changes_changed_at", "changed_at"),  # statistics by period
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))

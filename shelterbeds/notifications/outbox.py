@@ -49,13 +49,15 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from sqlalchemy import event, select, update
+from sqlalchemy import String, cast, event, insert, literal, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from ..db import is_sqlite
+from ..domain.errors import Invalid
+from ..domain.personnummer import contains_personnummer
 from ..models import OutboxMessage, OutboxStatus
 from . import messages
-from .optouts import is_opted_out, record_opt_out
+from .optouts import opted_out, record_opt_out
 from .phones import mask
 from .senders import (
     OPTED_OUT_CODE,
@@ -108,7 +110,13 @@ def enqueue(
     subscription_id: int | None = None,
     unit_id: int | None = None,
 ) -> OutboxMessage | None:
-    """Queue one SMS in the caller's transaction; None if `dedupe_key` was already queued."""
+    """Queue one SMS in the caller's transaction; None if `dedupe_key` was already queued.
+
+    A body that holds a personnummer is refused (the whole use case rolls back): SMS leave
+    our hands unencrypted and are kept by operators and phones.
+    """
+    if contains_personnummer(body):
+        raise Invalid("An SMS text may never contain a personnummer; nothing was sent.")
     if dedupe_key is not None and session.scalar(
         select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
     ):
@@ -131,6 +139,47 @@ def enqueue(
     # The web layer sends these right after the request's commit (see web hook).
     session.info.setdefault(SESSION_INFO_KEY, []).append(row.id)
     return row
+
+
+@dataclass(frozen=True)
+class Message:
+    """One SMS to queue with `enqueue_many`."""
+
+    kind: str
+    to: str
+    body: str
+    validity_seconds: int | None = None
+    subscription_id: int | None = None
+    unit_id: int | None = None
+
+
+def enqueue_many(session: Session, rows: list[Message], now: datetime) -> list[int]:
+    """Queue many SMS in the caller's transaction with one INSERT; their ids (sent after
+    commit like `enqueue`'s). No dedupe keys: callers that need them use `enqueue`."""
+    if not rows:
+        return []
+    ids = list(
+        session.scalars(
+            insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True),
+            [
+                {
+                    "created_at": now,
+                    "kind": m.kind,
+                    "to_phone": m.to,
+                    "body": m.body,
+                    "validity_seconds": m.validity_seconds,
+                    "status": OutboxStatus.QUEUED,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "subscription_id": m.subscription_id,
+                    "unit_id": m.unit_id,
+                }
+                for m in rows
+            ],
+        )
+    )
+    session.info.setdefault(SESSION_INFO_KEY, []).extend(ids)
+    return ids
 
 
 @event.listens_for(Session, "after_commit")
@@ -169,7 +218,12 @@ class Claimed:
 def claim_due(
     session: Session, now: datetime, *, limit: int = 50, ids: Iterable[int] | None = None
 ) -> list[Claimed]:
-    """Claim queued rows that are due (optionally only `ids`); the caller commits."""
+    """Claim queued rows that are due (optionally only `ids`); the caller commits.
+
+    One conditional UPDATE … RETURNING for the whole batch: only rows still `queued` are
+    claimed, whoever else tries. Each row's attempt token is a random batch prefix plus its
+    id: unique, and not guessable from the outside (status callbacks must present it).
+    """
     query = (
         select(OutboxMessage.id)
         .where(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= now)
@@ -180,32 +234,34 @@ def claim_due(
         query = query.where(OutboxMessage.id.in_(list(ids)))
     if not is_sqlite(session.get_bind()):
         query = query.with_for_update(skip_locked=True)
-    claimed = []
-    for message_id in session.scalars(query).all():
-        token = uuid.uuid4().hex
-        hit = session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.QUEUED)
-            .values(
-                status=OutboxStatus.SENDING,
-                attempts=OutboxMessage.attempts + 1,
-                attempt_token=token,
-                attempt_started_at=now,
-            )
-            .execution_options(synchronize_session=False)
+    candidates = session.scalars(query).all()
+    if not candidates:
+        return []
+    prefix = uuid.uuid4().hex[:20]  # 80 random bits; the id (<= 12 digits) makes it unique
+    rows = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(candidates), OutboxMessage.status == OutboxStatus.QUEUED)
+        .values(
+            status=OutboxStatus.SENDING,
+            attempts=OutboxMessage.attempts + 1,
+            attempt_token=literal(prefix) + cast(OutboxMessage.id, String),
+            attempt_started_at=now,
         )
-        if hit.rowcount != 1:  # type: ignore[attr-defined]
-            continue  # another worker claimed it between our SELECT and UPDATE (SQLite)
-        row = session.execute(
-            select(
-                OutboxMessage.to_phone,
-                OutboxMessage.body,
-                OutboxMessage.validity_seconds,
-                OutboxMessage.attempts,
-            ).where(OutboxMessage.id == message_id)
-        ).one()
-        claimed.append(Claimed(message_id, token, row[0], row[1], row[2], row[3]))
-    return claimed
+        .returning(
+            OutboxMessage.id,
+            OutboxMessage.attempt_token,
+            OutboxMessage.to_phone,
+            OutboxMessage.body,
+            OutboxMessage.validity_seconds,
+            OutboxMessage.attempts,
+        )
+        .execution_options(synchronize_session=False)
+    ).all()
+    claimed = [
+        Claimed(id=i, token=str(token), to=to, body=body, validity_seconds=v, attempts=n)
+        for i, token, to, body, v, n in rows
+    ]
+    return sorted(claimed, key=lambda c: c.id)
 
 
 def _finish_attempt(session: Session, claim: Claimed, **values: object) -> bool:
@@ -241,6 +297,95 @@ def _retry_or_fail(
     }
 
 
+def _attempt(
+    sender: SmsSender, claim: Claimed, now: Callable[[], datetime], policy: OutboxPolicy
+) -> dict[str, object]:
+    """Hand one claimed message to the sender; the row's new values for its outcome."""
+    outgoing = OutgoingSms(
+        claim.to, claim.body, status_callback_url(claim.id, claim.token), claim.validity_seconds
+    )
+    try:
+        sid = sender.send(outgoing)
+        return {"status": OutboxStatus.SENT, "provider_id": sid, "sent_at": now()}
+    except TemporaryFailure as err:
+        return _retry_or_fail(policy, claim.attempts, now(), err.code, err.message)
+    except OutcomeUnknown as err:
+        return {
+            "status": OutboxStatus.UNKNOWN,
+            "error_code": err.code,
+            "error_message": err.message[:300],
+        }
+    except PermanentFailure as err:
+        undeliverable = err.code == OPTED_OUT_CODE
+        return {
+            "status": OutboxStatus.UNDELIVERABLE if undeliverable else OutboxStatus.FAILED,
+            "error_code": err.code,
+            "error_message": err.message[:300],
+            "finished_at": now(),
+        }
+
+
+Outcome = tuple[Claimed, dict[str, object], bool]  # claim, new values, provider opt-out
+
+
+def _record(factory: SessionFactory, outcomes: list[Outcome], now: datetime) -> None:
+    """Record a batch of outcomes in one transaction (each still conditional on its token)."""
+    if not outcomes:
+        return
+    with factory() as session, session.begin():
+        for claim, values, provider_opt_out in outcomes:
+            if provider_opt_out:
+                record_opt_out(session, claim.to, now, "provider_21610")
+            recorded = _finish_attempt(session, claim, **values)
+            status = values["status"]
+            assert isinstance(status, OutboxStatus)
+            log.info(
+                "sms %s to %s attempt %d: %s%s",
+                claim.id,
+                mask(claim.to),
+                claim.attempts,
+                status.value,
+                "" if recorded else " (already moved on by a callback)",
+            )
+
+
+RECORD_EVERY = 100  # outcomes written per transaction while a large batch is being sent
+
+
+def send_claimed(
+    factory: SessionFactory,
+    sender: SmsSender,
+    claims: list[Claimed],
+    now: Callable[[], datetime],
+    policy: OutboxPolicy,
+) -> list[OutboxStatus]:
+    """Send claimed rows; opt-outs looked up once, outcomes recorded in batches."""
+    if not claims:
+        return []
+    with factory() as session:
+        stopped = opted_out(session, [c.to for c in claims])
+    statuses: list[OutboxStatus] = []
+    outcomes: list[Outcome] = []
+    for claim in claims:
+        if claim.to in stopped:
+            values: dict[str, object] = {
+                "status": OutboxStatus.UNDELIVERABLE,
+                "error_code": OPTED_OUT_CODE,
+                "error_message": "the number has opted out of SMS",
+                "finished_at": now(),
+            }
+            outcomes.append((claim, values, False))
+        else:
+            values = _attempt(sender, claim, now, policy)
+            outcomes.append((claim, values, values["status"] is OutboxStatus.UNDELIVERABLE))
+        statuses.append(values["status"])  # type: ignore[arg-type]
+        if len(outcomes) >= RECORD_EVERY:
+            _record(factory, outcomes, now())
+            outcomes = []
+    _record(factory, outcomes, now())
+    return statuses
+
+
 def send_one(
     factory: SessionFactory,
     sender: SmsSender,
@@ -248,56 +393,8 @@ def send_one(
     now: Callable[[], datetime],
     policy: OutboxPolicy,
 ) -> OutboxStatus:
-    """Send a claimed row and record the outcome in its own transaction."""
-    with factory() as session, session.begin():
-        if is_opted_out(session, claim.to):
-            _finish_attempt(
-                session,
-                claim,
-                status=OutboxStatus.UNDELIVERABLE,
-                error_code=OPTED_OUT_CODE,
-                error_message="the number has opted out of SMS",
-                finished_at=now(),
-            )
-            return OutboxStatus.UNDELIVERABLE
-    outgoing = OutgoingSms(
-        claim.to, claim.body, status_callback_url(claim.id, claim.token), claim.validity_seconds
-    )
-    values: dict[str, object]
-    try:
-        sid = sender.send(outgoing)
-        values = {"status": OutboxStatus.SENT, "provider_id": sid, "sent_at": now()}
-    except TemporaryFailure as err:
-        values = _retry_or_fail(policy, claim.attempts, now(), err.code, err.message)
-    except OutcomeUnknown as err:
-        values = {
-            "status": OutboxStatus.UNKNOWN,
-            "error_code": err.code,
-            "error_message": err.message[:300],
-        }
-    except PermanentFailure as err:
-        undeliverable = err.code == OPTED_OUT_CODE
-        values = {
-            "status": OutboxStatus.UNDELIVERABLE if undeliverable else OutboxStatus.FAILED,
-            "error_code": err.code,
-            "error_message": err.message[:300],
-            "finished_at": now(),
-        }
-    with factory() as session, session.begin():
-        if values["status"] is OutboxStatus.UNDELIVERABLE:
-            record_opt_out(session, claim.to, now(), "provider_21610")
-        recorded = _finish_attempt(session, claim, **values)
-    status = values["status"]
-    assert isinstance(status, OutboxStatus)
-    log.info(
-        "sms %s to %s attempt %d: %s%s",
-        claim.id,
-        mask(claim.to),
-        claim.attempts,
-        status.value,
-        "" if recorded else " (already moved on by a callback)",
-    )
-    return status
+    """Send one claimed row and record the outcome."""
+    return send_claimed(factory, sender, [claim], now, policy)[0]
 
 
 def dispatch(
@@ -309,12 +406,21 @@ def dispatch(
     ids: Iterable[int] | None = None,
     limit: int = 50,
 ) -> int:
-    """Claim due rows (one transaction), send each (one transaction per outcome)."""
-    with factory() as session, session.begin():
-        claims = claim_due(session, now(), limit=limit, ids=ids)
-    for claim in claims:
-        send_one(factory, sender, claim, now, policy)
-    return len(claims)
+    """Claim due rows (one transaction), send them; with `ids`, every one of them, in
+    batches of `limit` (a freed unit's alerts go out right after its commit, all of them)."""
+    wanted = None if ids is None else list(ids)
+    total = 0
+    while True:
+        batch = None if wanted is None else wanted[:limit]
+        with factory() as session, session.begin():
+            claims = claim_due(session, now(), limit=limit, ids=batch)
+        send_claimed(factory, sender, claims, now, policy)
+        total += len(claims)
+        if wanted is None:
+            return total
+        wanted = wanted[limit:]
+        if not wanted:
+            return total
 
 
 def reconcile_unknown(

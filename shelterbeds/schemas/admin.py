@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from ..domain.enums import LgbtqPolicy, OrganisationKind, Role, SubstancePolicy
-from .common import LANGUAGE_CODE, MUNICIPALITY_CODE, no_personal_data
+from .common import LANGUAGE_CODE, MUNICIPALITY_CODE, FreeText, no_personal_data
 from .phones import Phone
 from .shelters import PoliciesOut, UnitStatusOut
 
@@ -25,7 +25,7 @@ class OrganisationIn(Schema):
     """Create an organisation (PATCH: any subset of the same fields)."""
 
     slug = fields.String(required=True, validate=[validate.Length(1, 64), SLUG])
-    name = fields.String(required=True, validate=[validate.Length(1, 160), no_personal_data])
+    name = FreeText(required=True, validate=validate.Length(1, 160))
     kind = fields.Enum(OrganisationKind, by_value=True, required=True)
     county_code = fields.String(
         allow_none=True,
@@ -68,14 +68,14 @@ class ShelterIn(Schema):
     """Create a shelter with its policies (PATCH: any subset; staff: profile fields only)."""
 
     slug = fields.String(required=True, validate=[validate.Length(1, 64), SLUG])
-    name = fields.String(required=True, validate=[validate.Length(1, 160), no_personal_data])
+    name = FreeText(required=True, validate=validate.Length(1, 160))
     operator = fields.String(
         required=True, validate=SLUG, metadata={"description": "Slug of the operating organisation"}
     )
     municipality_code = fields.String(required=True, validate=MUNICIPALITY_CODE)
     intake_phone = Phone(allow_none=True)
     on_call_phones = fields.List(Phone(), validate=validate.Length(max=10))
-    ivo_licence = fields.String(allow_none=True, validate=validate.Length(max=40))
+    ivo_licence = FreeText(allow_none=True, validate=validate.Length(max=40))
     ivo_licence_date = fields.Date(allow_none=True)
     accepts_women = fields.Boolean()
     accepts_men = fields.Boolean()
@@ -85,11 +85,12 @@ class ShelterIn(Schema):
     pets = fields.Boolean()
     max_boy_age = fields.Integer(allow_none=True, validate=validate.Range(0, 25))
     staffed_around_clock = fields.Boolean()
-    staffed_hours = fields.String(
-        allow_none=True, validate=[validate.Length(max=80), no_personal_data]
-    )
+    staffed_hours = FreeText(allow_none=True, validate=validate.Length(max=80))
     languages = fields.List(fields.String(validate=LANGUAGE_CODE), validate=validate.Length(max=30))
     nationwide = fields.Boolean()
+    open_data = fields.Boolean(
+        metadata={"description": "Listed in the public open directory (HSDS); false opts out."}
+    )
 
     @validates_schema
     def _accepts_someone(self, data: dict[str, Any], **_kw: Any) -> None:
@@ -124,6 +125,7 @@ class ShelterAdminOut(Schema):
     ivo_licence_date = fields.Date(allow_none=True)
     policies = fields.Function(lambda s: PoliciesOut().dump(s))
     active = fields.Boolean()
+    open_data = fields.Boolean()
 
 
 class ShelterChangeOut(ShelterAdminOut):
@@ -139,7 +141,7 @@ class ProfileChangeOut(Schema):
 
 
 class UnitIn(Schema):
-    label = fields.String(required=True, validate=[validate.Length(1, 40), no_personal_data])
+    label = FreeText(required=True, validate=validate.Length(1, 40))
     adult_beds = fields.Integer(validate=validate.Range(1, 20))
     child_beds = fields.Integer(validate=validate.Range(0, 20))
     wheelchair_accessible = fields.Boolean()
@@ -149,7 +151,7 @@ class UnitIn(Schema):
 class UnitPatch(UnitIn):
     """Any subset; `status` closes or reopens, `retired: true` retires it (kept as history)."""
 
-    label = fields.String(validate=[validate.Length(1, 40), no_personal_data])
+    label = FreeText(validate=validate.Length(1, 40))
     status = fields.String(
         validate=validate.OneOf(["free", "occupied", "closed"]),
         metadata={"description": "As PUT /units/{id}/status"},
@@ -165,7 +167,7 @@ class UnitAdminOut(UnitStatusOut):
 
 
 class UserIn(Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = fields.Email(required=True, validate=[validate.Length(max=254), no_personal_data])
     role = fields.Enum(Role, by_value=True, required=True)
     organisation = fields.String(
         allow_none=True, validate=SLUG, metadata={"description": "Organisation slug"}
@@ -190,6 +192,10 @@ class UserPatch(Schema):
     new_activation_link = fields.Boolean(
         metadata={"description": "true issues a new one-time link to set a password"}
     )
+    reset_second_factor = fields.Boolean(
+        metadata={"description": "true removes the second factor (lost phone); set up again "
+                  "at the next sign-in; ends the user's sessions"}
+    )  # fmt: skip
 
 
 class UserOut(Schema):
@@ -202,6 +208,10 @@ class UserOut(Schema):
     locale = fields.String()
     active = fields.Boolean()
     activated = fields.Function(lambda u: u.password_hash is not None)
+    second_factor = fields.Function(
+        lambda u: u.totp_enabled_at is not None,
+        metadata={"description": "The account has a second factor set up"},
+    )
     created_at = fields.AwareDateTime()
     last_login_at = fields.AwareDateTime(allow_none=True)
 

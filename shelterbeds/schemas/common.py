@@ -53,15 +53,35 @@ def to_needs(data: dict[str, Any]) -> Needs:
     return Needs(**{k: data.get(k, v) for k, v in Needs().__dict__.items()})
 
 
+PERSONNUMMER_MESSAGE = (
+    "This looks like a personnummer. Personal identity numbers must never be "
+    "entered here: use your own case reference without the personnummer."
+)
+
+
 def no_personal_data(value: str | None) -> None:
-    """Validator: reject text that contains a personnummer."""
+    """Validator: reject text that contains a personnummer or samordningsnummer."""
     from ..domain.personnummer import contains_personnummer
 
     if value and contains_personnummer(value):
-        raise ValidationError(
-            "This looks like a personnummer. Personal identity numbers must never be "
-            "entered here: use your own case reference without the personnummer."
-        )
+        raise ValidationError(PERSONNUMMER_MESSAGE)
+
+
+class FreeText(fields.String):
+    """A free-text field (names, labels, notes, references, stored headers).
+
+    Every string a person types that is stored or shown must use this type: it rejects
+    anything holding a personnummer (422, nothing stored), in the API and the web forms
+    alike (they load the same schemas). `tests/functional/test_privacy_guard.py` lists
+    every such field of every form and endpoint.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        extra = kwargs.pop("validate", None)
+        validators: list[Any] = [no_personal_data]
+        if extra is not None:
+            validators = [*(extra if isinstance(extra, list | tuple) else [extra]), *validators]
+        super().__init__(*args, validate=validators, **kwargs)
 
 
 class ChildOut(Schema):

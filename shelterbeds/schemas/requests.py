@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, post_load, validate
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
 from ..domain.clock import as_utc, utcnow
 from ..domain.requests import (
@@ -18,12 +26,12 @@ from ..domain.requests import (
 from ..services.requests import RequestInput
 from .common import (
     MUNICIPALITY_CODE,
+    FreeText,
     HouseholdOut,
     HouseholdSchema,
     IdField,
     NeedsOut,
     NeedsSchema,
-    no_personal_data,
     to_household,
     to_needs,
 )
@@ -46,21 +54,39 @@ class RequestIn(Schema):
         validate=MUNICIPALITY_CODE,
         metadata={"description": "The deciding municipality (SCB code)"},
     )
-    case_ref = fields.String(
+    case_ref = FreeText(
         required=True,
-        validate=[validate.Length(1, 40), no_personal_data],
+        validate=validate.Length(1, 40),
         metadata={"description": "Your own case reference; never a personnummer"},
     )
     household = fields.Nested(HouseholdSchema, required=True)
     needs = fields.Nested(NeedsSchema, load_default=dict)
     urgency = fields.Enum(Urgency, by_value=True, load_default=Urgency.IMMEDIATE)
     callback_phone = Phone(required=True, metadata={"description": PHONE_HELP})
-    note = fields.String(
+    note = FreeText(
         load_default=None,
         allow_none=True,
-        validate=[validate.Length(max=500), no_personal_data],
+        validate=validate.Length(max=500),
         metadata={"description": "Practical information only; no personal data"},
     )
+    protected_identity = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Skyddade personuppgifter: only you, the users named below and the "
+            "shelter (its named staff, or all its staff if none is named) see the request"
+        },
+    )
+    named_users = fields.List(
+        fields.Email(validate=validate.Length(max=254)),
+        load_default=list,
+        validate=validate.Length(max=20),
+        metadata={"description": "E-mails of colleagues or shelter staff who may see it"},
+    )
+
+    @validates_schema
+    def _named_only_if_protected(self, data: dict[str, Any], **_kw: Any) -> None:
+        if data.get("named_users") and not data.get("protected_identity"):
+            raise ValidationError("Name users only on a protected-identity request.", "named_users")
 
     @post_load
     def _to_input(self, data: dict[str, Any], **_kw: Any) -> RequestInput:
@@ -73,6 +99,8 @@ class RequestIn(Schema):
             urgency=data["urgency"],
             callback_phone=data["callback_phone"],
             note=(data.get("note") or "").strip() or None,
+            protected_identity=data["protected_identity"],
+            named_users=tuple(dict.fromkeys(e.lower() for e in data["named_users"])),
         )
 
 
@@ -80,7 +108,7 @@ class IdempotencyHeader(Schema):
     class Meta:
         unknown = EXCLUDE  # every other header
 
-    key = fields.String(
+    key = FreeText(
         data_key="Idempotency-Key",
         load_default=None,
         validate=validate.Length(1, 100),
@@ -130,6 +158,7 @@ class RequestOut(Schema):
     created_at = fields.AwareDateTime()
     decided_at = fields.AwareDateTime(allow_none=True)
     decline_reason = fields.Enum(DeclineReason, by_value=True, allow_none=True)
+    protected_identity = fields.Boolean()
 
     def _hold_minutes(self, req: Any) -> int:
         return int((as_utc(req.hold_expires_at) - as_utc(req.created_at)).total_seconds() // 60)

@@ -19,7 +19,7 @@ from marshmallow import (
 from ..domain.enums import DeclineReason, TurnAwayChannel
 from ..domain.errors import Invalid
 from ..domain.turnaways import WHEN_CHOICES, local_to_utc
-from .common import MUNICIPALITY_CODE, IdField, no_personal_data
+from .common import MUNICIPALITY_CODE, FreeText, IdField
 
 # Entered by people; `request` is set only when a placement request is declined.
 MANUAL_CHANNELS = [TurnAwayChannel.PHONE, TurnAwayChannel.WALK_IN, TurnAwayChannel.OTHER]
@@ -58,11 +58,11 @@ class TurnAwayBase(Schema):
         validate=MUNICIPALITY_CODE,
         metadata={"description": "The household's (placing) municipality, SCB code, if known."},
     )
-    case_ref = fields.String(
+    case_ref = FreeText(
         load_default=None,
         allow_none=True,
         load_only=True,
-        validate=[validate.Length(max=64), no_personal_data],
+        validate=validate.Length(max=64),
         metadata={"description": CASE_REF_HELP},
     )
 

@@ -1,10 +1,34 @@
-"""Role and tenant rules, in one place. Every service that reads or writes calls these."""
+"""Role and tenant rules, applied. Every service that reads or writes calls these; the
+rules themselves are the table in domain/authorization.py."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import false, true
+
+from ..domain.authorization import Action, Scope, case_scope_allows, scope_for
 from ..domain.enums import Role
 from ..domain.errors import Forbidden, NotFound
 from ..models import User
+
+
+def authorize(actor: User, action: Action) -> Scope:
+    """The actor's scope for `action`; Forbidden when the table gives the role none."""
+    scope = scope_for(actor.role, action)
+    if scope is Scope.NONE:
+        raise Forbidden("Your role does not allow this.")
+    return scope
+
+
+def _reaches(actor: User, action: Action, organisation_id: int, shelter_id: int) -> bool:
+    return case_scope_allows(
+        scope_for(actor.role, action),
+        actor_shelter_id=actor.shelter_id,
+        actor_organisation_id=actor.organisation_id,
+        shelter_id=shelter_id,
+        organisation_id=organisation_id,
+    )
 
 
 def require_role(actor: User, *roles: Role) -> None:
@@ -61,41 +85,57 @@ def require_same_organisation(actor: User, organisation_id: int | None, what: st
         raise NotFound(f"{what} does not exist.")
 
 
-def can_see_case(actor: User, organisation_id: int, shelter_id: int) -> bool:
-    """A request or placement is visible to its two parties and to admins, nobody else."""
-    if actor.role is Role.ADMIN:
-        return True
-    if actor.role is Role.SOCIAL_WORKER:
-        return actor.organisation_id == organisation_id
-    if actor.role is Role.SHELTER_STAFF:
-        return actor.shelter_id == shelter_id
-    return False
+def case_clause(actor: User, action: Action, organisation_col: Any, shelter_col: Any) -> Any:
+    """A WHERE clause for the cases (requests, placements) this actor's scope reaches."""
+    scope = authorize(actor, action)
+    if scope is Scope.ALL:
+        return true()
+    if scope is Scope.OWN_SHELTER:
+        return shelter_col == actor.shelter_id if actor.shelter_id is not None else false()
+    if scope is Scope.OWN_ORGANISATION:
+        if actor.organisation_id is None:
+            return false()
+        return organisation_col == actor.organisation_id
+    return false()
 
 
-def require_case_visible(actor: User, organisation_id: int, shelter_id: int, what: str) -> None:
+def can_see_case(
+    actor: User, organisation_id: int, shelter_id: int, action: Action = Action.REQUEST_READ
+) -> bool:
+    """A request or placement is visible to its two parties and to admins, nobody else
+    (the table's REQUEST_READ / PLACEMENT_READ scopes)."""
+    return _reaches(actor, action, organisation_id, shelter_id)
+
+
+def require_case_visible(
+    actor: User,
+    organisation_id: int,
+    shelter_id: int,
+    what: str,
+    action: Action = Action.REQUEST_READ,
+) -> None:
     """404 (never revealing that it exists) unless the actor is a party or an admin."""
-    if not can_see_case(actor, organisation_id, shelter_id):
+    if not can_see_case(actor, organisation_id, shelter_id, action):
         raise NotFound(f"{what} does not exist.")
 
 
-def require_deciding_staff(actor: User, shelter_id: int) -> None:
+def require_deciding_staff(actor: User, shelter_id: int, organisation_id: int = 0) -> None:
     """Only staff of the shelter holding the unit accept or decline a request."""
-    if actor.role is not Role.SHELTER_STAFF or actor.shelter_id != shelter_id:
+    if not _reaches(actor, Action.REQUEST_DECIDE, organisation_id, shelter_id):
         raise Forbidden("Only staff of the shelter that holds the place may answer the request.")
 
 
-def require_requesting_org(actor: User, organisation_id: int) -> None:
+def require_requesting_org(
+    actor: User, organisation_id: int, action: Action = Action.REQUEST_WITHDRAW
+) -> None:
     """Only the requesting organisation's social workers (withdraw, follow up)."""
-    if actor.role is not Role.SOCIAL_WORKER or actor.organisation_id != organisation_id:
+    if not _reaches(actor, action, organisation_id, shelter_id=0):
         raise Forbidden("Only the requesting (placing) organisation may do this.")
 
 
 def require_case_party(actor: User, organisation_id: int, shelter_id: int) -> None:
     """Either party (not an admin reading along) may end a placement."""
-    party = (actor.role is Role.SOCIAL_WORKER and actor.organisation_id == organisation_id) or (
-        actor.role is Role.SHELTER_STAFF and actor.shelter_id == shelter_id
-    )
-    if not party:
+    if not _reaches(actor, Action.PLACEMENT_END, organisation_id, shelter_id):
         raise Forbidden("Only the placing organisation or the shelter may do this.")
 
 
@@ -112,3 +152,18 @@ def shelter_scope(actor: User, shelter_id: int | None = None) -> int | None:
     if shelter_id is not None and shelter_id != actor.shelter_id:
         raise Forbidden("Only this shelter's own staff may see its records.")
     return actor.shelter_id
+
+
+def stats_county(actor: User) -> str | None:
+    """The county whose statistics the actor sees; None for a national administrator.
+
+    County analysts see their organisation's county; administrators as they administer.
+    """
+    require_role(actor, Role.COUNTY_ANALYST, Role.ADMIN)
+    if actor.role is Role.ADMIN:
+        county = admin_county(actor)
+    else:
+        county = actor.organisation.county_code if actor.organisation else ""
+    if county == "":
+        raise Forbidden("Your organisation belongs to no county: there are no statistics to see.")
+    return county

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ..domain.enums import OrganisationKind, Role
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import ApiToken, Organisation, Shelter, User
+from . import audit, second_factor
 from .access import admin_county, admin_sees, require_role
 from .activation import issue_link
 from .auth import end_all_sessions
@@ -118,6 +119,7 @@ def update_account(
     Return the user, a new activation secret (or None), its expiry and how many sessions ended.
     """
     user = get_user(session, actor, user_id)
+    before = (user.role, user.organisation, user.shelter)
     if "role" in data or "organisation" in data or "shelter" in data:
         org = user.organisation
         if "organisation" in data:
@@ -142,7 +144,17 @@ def update_account(
         )
     if "active" in data:
         user.active = data["active"]
-    if data.get("active") is False or data.get("end_sessions"):
+    privilege_changed = (user.role, user.organisation, user.shelter) != before
+    if data.get("reset_second_factor"):
+        second_factor.reset(session, user)
+        audit.record(session, actor, "second_factor.reset", "user", user.id, now)
+    if (
+        data.get("active") is False
+        or data.get("end_sessions")
+        or privilege_changed
+        or data.get("reset_second_factor")
+    ):
+        # A new role or tenant takes a new session (signing in again), never an old one's.
         ended = end_all_sessions(session, user, now)
     raw, expires = None, None
     if data.get("new_activation_link"):

@@ -41,18 +41,16 @@ def subscription_matches(sub: Subscription, unit: Unit) -> bool:
     return outcome.matches
 
 
-def _recently_alerted(session: Session, sub: Subscription, unit: Unit, now: datetime) -> bool:
-    return (
-        session.scalar(
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.subscription_id == sub.id,
+def _recently_alerted(session: Session, unit: Unit, now: datetime) -> set[int]:
+    """Subscriptions alerted about this unit within the repeat window (one query for all)."""
+    return set(
+        session.scalars(
+            select(OutboxMessage.subscription_id).where(
                 OutboxMessage.unit_id == unit.id,
                 OutboxMessage.created_at > now - REPEAT_WINDOW,
+                OutboxMessage.subscription_id.is_not(None),
             )
-            .limit(1)
         )
-        is not None
     )
 
 
@@ -61,8 +59,13 @@ def unit_became_free(
     unit: Unit,
     now: datetime,
     thresholds: FreshnessThresholds | None = None,
-) -> list[OutboxMessage]:
-    """Queue alerts for a unit that just became free (called from `transition_unit`)."""
+) -> list[int]:
+    """Queue alerts for a unit that just became free (called from `transition_unit`).
+
+    A constant number of queries however many subscriptions match: subscriptions, the
+    recent alerts of this unit, one bulk insert of the messages; one body per language.
+    Returns the ids of the queued messages.
+    """
     shelter = unit.shelter
     state = freshness_state(shelter.confirmed_at, now, thresholds or FreshnessThresholds())
     if not shelter.active or unit.retired_at is not None or not vacancies_trusted(state):
@@ -71,29 +74,32 @@ def unit_became_free(
         select(Subscription)
         .where((Subscription.shelter_id.is_(None)) | (Subscription.shelter_id == shelter.id))
         .order_by(Subscription.id)
-    )
-    queued = []
+    ).all()
+    if not subs:
+        return []
+    alerted = _recently_alerted(session, unit, now)
+    policy, facts = shelter.policy(), [(unit.id, unit.facts())]
+    bodies: dict[str, str] = {}
+    messages_out = []
     for sub in subs:
-        if not is_active(sub.active_from, sub.active_to, now):
+        if sub.id in alerted or not is_active(sub.active_from, sub.active_to, now):
             continue
-        if not subscription_matches(sub, unit) or _recently_alerted(session, sub, unit, now):
+        household, needs = profile(sub)
+        if not match_shelter(policy, facts, household, needs).matches:
             continue
-        body = messages.render(
-            "unit_free",
-            sub.owner.locale if sub.owner else "sv",
-            shelter=shelter.name,
-            municipality=shelter.municipality.name,
+        locale = sub.owner.locale if sub.owner else "sv"
+        if locale not in bodies:
+            bodies[locale] = messages.render(
+                "unit_free", locale, shelter=shelter.name, municipality=shelter.municipality.name
+            )
+        messages_out.append(
+            outbox.Message(
+                kind="unit_free",
+                to=sub.phone,
+                body=bodies[locale],
+                validity_seconds=ALERT_VALIDITY_SECONDS,
+                subscription_id=sub.id,
+                unit_id=unit.id,
+            )
         )
-        row = outbox.enqueue(
-            session,
-            kind="unit_free",
-            to=sub.phone,
-            body=body,
-            now=now,
-            validity_seconds=ALERT_VALIDITY_SECONDS,
-            subscription_id=sub.id,
-            unit_id=unit.id,
-        )
-        if row is not None:
-            queued.append(row)
-    return queued
+    return outbox.enqueue_many(session, messages_out, now)

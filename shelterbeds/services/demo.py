@@ -192,6 +192,18 @@ def _organisations(session: Session) -> None:
         kind=OrganisationKind.SOCIALJOUR,
         municipalities=["1880", "1884"],
     )
+    # Every social services organisation has a phone: placement review reminders reach it.
+    social = session.scalars(
+        select(Organisation)
+        .where(
+            Organisation.county_code == COUNTY,
+            Organisation.kind.in_([OrganisationKind.SOCIAL_SERVICES, OrganisationKind.SOCIALJOUR]),
+        )
+        .order_by(Organisation.slug)
+    )
+    for n, org in enumerate(social):
+        if org.phone is None:
+            org.phone = _FICTIONAL_PHONE.format(40 + n)
     _org(
         session,
         "lansstyrelsen-orebro",

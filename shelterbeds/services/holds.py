@@ -1,7 +1,8 @@
 """Holds that run out: move a request out of `pending` and release expired holds.
 
-Used by the clock, and lazily wherever an expired hold could otherwise be seen as current:
-a new request for the unit, reading requests, and vacancy search.
+Used by the clock, and lazily by the next write to a held unit (a new request for it, a
+staff status change) and by reading one request. Search and the shelter listing never
+write: they count a hold past `hold_expires_at` as free (services/snapshot.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.enums import ChangeSource, DeclineReason, UnitStatus
 from ..domain.requests import RequestStatus
-from ..models import PlacementRequest, User
+from ..models import PlacementRequest, Unit, User
 from ..notifications import events
 from . import audit
 from .units import transition_unit
@@ -83,3 +84,15 @@ def expire_holds(session: Session, now: datetime) -> int:
         .order_by(PlacementRequest.id)
     )
     return sum(1 for req in list(due) if expire_one(session, req, now))
+
+
+def expire_run_out(session: Session, unit: Unit, now: datetime) -> bool:
+    """The next write to a held unit first releases its hold if that has run out."""
+    stale = session.scalar(
+        select(PlacementRequest).where(
+            PlacementRequest.unit_id == unit.id,
+            PlacementRequest.status == RequestStatus.PENDING,
+            PlacementRequest.hold_expires_at <= now,
+        )
+    )
+    return stale is not None and expire_one(session, stale, now)

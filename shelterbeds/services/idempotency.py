@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..domain.errors import Conflict, Invalid, NotFound
+from ..domain.personnummer import contains_personnummer
 from ..models import IdempotencyKey, PlacementRequest, User
 
 
@@ -26,6 +27,11 @@ def claim_key(
     makes this insert wait for it and then fail on the unique constraint, after which the
     other call's request is visible. SQLite serialises the whole transactions instead.
     """
+    if contains_personnummer(key):  # the key is stored: the free-text guard applies (web form)
+        raise Invalid(
+            "This Idempotency-Key looks like a personnummer; use a random key.",
+            errors={"Idempotency-Key": ["Never use a personnummer as a key."]},
+        )
     for _attempt in range(2):
         found = session.scalar(
             select(IdempotencyKey).where(

@@ -8,13 +8,19 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ..domain.authorization import Action
 from ..domain.enums import ChangeSource, Role, UnitStatus
 from ..domain.errors import Conflict, NotFound
 from ..domain.requests import EndReason, next_review_after, review_overdue
-from ..models import Placement, User
+from ..models import Placement, PlacementRequest, User
 from ..notifications import events
-from . import audit
-from .access import require_case_party, require_case_visible, require_requesting_org, require_role
+from . import audit, protected
+from .access import (
+    case_clause,
+    require_case_party,
+    require_case_visible,
+    require_requesting_org,
+)
 from .units import transition_unit
 
 LIST_LIMIT = 200
@@ -40,8 +46,14 @@ def _visible(session: Session, actor: User, placement_id: int) -> Placement:
     if placement is None:
         raise NotFound(f"Placement {placement_id} does not exist.")
     require_case_visible(
-        actor, placement.organisation_id, placement.shelter_id, f"Placement {placement_id}"
+        actor,
+        placement.organisation_id,
+        placement.shelter_id,
+        f"Placement {placement_id}",
+        Action.PLACEMENT_READ,
     )
+    if not protected.may_see(session, actor, placement.request):
+        raise NotFound(f"Placement {placement_id} does not exist.")
     return placement
 
 
@@ -56,16 +68,18 @@ def list_placements(
     session: Session, actor: User, now: datetime, active: bool | None = None
 ) -> list[Placement]:
     """The actor's side of the placements, active first then newest; every row audited."""
-    require_role(actor, Role.SOCIAL_WORKER, Role.SHELTER_STAFF, Role.ADMIN)
     query = (
         select(Placement)
+        .join(PlacementRequest, PlacementRequest.id == Placement.request_id)
+        .where(
+            case_clause(
+                actor, Action.PLACEMENT_READ, Placement.organisation_id, Placement.shelter_id
+            ),
+            protected.visible_clause(actor),
+        )
         .order_by(Placement.ended_at.is_not(None), Placement.started_at.desc())
         .limit(LIST_LIMIT)
     )
-    if actor.role is Role.SOCIAL_WORKER:
-        query = query.where(Placement.organisation_id == actor.organisation_id)
-    elif actor.role is Role.SHELTER_STAFF:
-        query = query.where(Placement.shelter_id == actor.shelter_id)
     if active is True:
         query = query.where(Placement.ended_at.is_(None))
     elif active is False:
@@ -123,7 +137,7 @@ def record_review(
 ) -> Placement:
     """The placing organisation has followed up: move the review date to the next one."""
     placement = _visible(session, actor, placement_id)
-    require_requesting_org(actor, placement.organisation_id)
+    require_requesting_org(actor, placement.organisation_id, Action.PLACEMENT_REVIEW)
     if placement.ended_at is not None:
         raise Conflict(
             "The placement has ended: there is nothing to review.", current_status="ended"

@@ -18,10 +18,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from ..domain.authorization import Action
 from ..domain.enums import ChangeSource, Role, TurnAwayChannel, UnitStatus
 from ..domain.errors import Conflict, Invalid, NotFound
 from ..domain.freshness import FreshnessThresholds, describe_freshness, vacancies_trusted
 from ..domain.matching import Household, Needs
+from ..domain.refusal_groups import CAPACITY_REASONS
 from ..domain.requests import (
     SUITABILITY_REASONS,
     DeclineReason,
@@ -34,14 +36,15 @@ from ..domain.requests import (
 from ..domain.turnaways import EpisodePolicy
 from ..models import Municipality, Placement, PlacementRequest, Shelter, User
 from ..notifications import events
-from . import audit
+from . import audit, protected
 from .access import (
+    case_clause,
     require_case_visible,
     require_deciding_staff,
     require_requesting_org,
     require_role,
 )
-from .holds import expire_holds, expire_one, leave_pending
+from .holds import expire_holds, expire_one, expire_run_out, leave_pending
 from .idempotency import claim_key
 from .placement_fit import alternatives, check_fit
 from .turnaways import record_turnaway
@@ -65,6 +68,9 @@ class RequestInput:
     urgency: Urgency
     callback_phone: str
     note: str | None = None
+    # Protected identity: only the requester and these users (e-mails) may see it.
+    protected_identity: bool = False
+    named_users: tuple[str, ...] = ()
 
     def fingerprint(self) -> str:
         """A stable hash of the body: the same Idempotency-Key must carry the same body."""
@@ -82,6 +88,8 @@ def _load(session: Session, request_id: int) -> PlacementRequest:
 def _visible(session: Session, actor: User, request_id: int) -> PlacementRequest:
     req = _load(session, request_id)
     require_case_visible(actor, req.organisation_id, req.shelter_id, f"Request {request_id}")
+    if not protected.may_see(session, actor, req):
+        raise NotFound(f"Request {request_id} does not exist.")
     return req
 
 
@@ -107,13 +115,16 @@ def list_requests(
     `since` keeps pending requests and those created after it (the live pages, which
     reload often: each reload is audited row by row).
     """
-    require_role(actor, Role.SOCIAL_WORKER, Role.SHELTER_STAFF, Role.ADMIN)
+    visible = case_clause(
+        actor, Action.REQUEST_READ, PlacementRequest.organisation_id, PlacementRequest.shelter_id
+    )
     expire_holds(session, now)  # the clock may be late: a list never shows a dead hold
-    query = select(PlacementRequest).order_by(PlacementRequest.created_at.desc()).limit(limit)
-    if actor.role is Role.SOCIAL_WORKER:
-        query = query.where(PlacementRequest.organisation_id == actor.organisation_id)
-    elif actor.role is Role.SHELTER_STAFF:
-        query = query.where(PlacementRequest.shelter_id == actor.shelter_id)
+    query = (
+        select(PlacementRequest)
+        .where(visible, protected.visible_clause(actor))
+        .order_by(PlacementRequest.created_at.desc())
+        .limit(limit)
+    )
     if status is not None:
         query = query.where(PlacementRequest.status == status)
     if since is not None:
@@ -193,15 +204,7 @@ def request_unit(
 
     # Lazy expiry: a hold past its time never blocks a new request, even before the clock
     # process has released it.
-    stale = session.scalar(
-        select(PlacementRequest).where(
-            PlacementRequest.unit_id == unit.id,
-            PlacementRequest.status == RequestStatus.PENDING,
-            PlacementRequest.hold_expires_at <= now,
-        )
-    )
-    if stale is not None:
-        expire_one(session, stale, now)
+    expire_run_out(session, unit, now)
 
     try:
         transition_unit(
@@ -243,6 +246,7 @@ def request_unit(
         urgency=req_in.urgency,
         callback_phone=req_in.callback_phone,
         note=req_in.note or None,
+        protected_identity=req_in.protected_identity,
         status=RequestStatus.PENDING,
         hold_expires_at=now + timedelta(minutes=hold_minutes),
         created_at=now,
@@ -251,6 +255,8 @@ def request_unit(
     session.flush()
     if key_row is not None:
         key_row.request_id = req.id
+    if req.protected_identity:
+        protected.name_users(session, actor, req, req_in.named_users)
     audit.record(session, actor, "request.create", "request", req.id, now)
     events.queue_new_request(
         session, shelter=req.shelter, request_code=req.code, now=now, hold_minutes=hold_minutes
@@ -288,7 +294,7 @@ def accept(
 ) -> Placement:
     """Shelter staff say yes: the unit becomes occupied and the placement starts."""
     req = _visible(session, actor, request_id)
-    require_deciding_staff(actor, req.shelter_id)
+    require_deciding_staff(actor, req.shelter_id, req.organisation_id)
     _decide(session, req, RequestStatus.ACCEPTED, UnitStatus.OCCUPIED, actor, now)
     placement = Placement(
         request_id=req.id,
@@ -322,14 +328,14 @@ def decline(
     decline is an unmet need. Either way the requester gets an SMS.
     """
     req = _visible(session, actor, request_id)
-    require_deciding_staff(actor, req.shelter_id)
+    require_deciding_staff(actor, req.shelter_id, req.organisation_id)
     _decide(session, req, RequestStatus.DECLINED, UnitStatus.FREE, actor, now, reason)
     if reason in SUITABILITY_REASONS:
         # The household's needs were not met here: count it like a search that found nothing,
         # on behalf of the requesting organisation.
         query = VacancyQuery(req.household(), req.needs(), req.municipality_code)
         record_unmet_need(session, req.requested_by, query, now)
-    elif reason is DeclineReason.CAPACITY:
+    elif reason in CAPACITY_REASONS:  # no place, or no staff to take anyone now
         record_turnaway(
             session,
             actor,

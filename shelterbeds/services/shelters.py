@@ -17,7 +17,8 @@ from ..domain.freshness import (
     describe_freshness,
     vacancies_trusted,
 )
-from ..models import Shelter, Unit, User
+from ..domain.requests import RequestStatus
+from ..models import PlacementRequest, Shelter, Unit, User
 
 
 @dataclass
@@ -44,6 +45,22 @@ def list_shelters(
     )
     for shelter_id, status, n in rows:
         counts.setdefault(shelter_id, Counter())[UnitStatus(status).value] = n
+    # A hold past its expiry is a free unit, whether or not the clock has released it yet:
+    # reading never writes.
+    for shelter_id, n in session.execute(
+        select(Unit.shelter_id, func.count())
+        .join(PlacementRequest, PlacementRequest.unit_id == Unit.id)
+        .where(
+            Unit.retired_at.is_(None),
+            Unit.status == UnitStatus.HELD,
+            PlacementRequest.status == RequestStatus.PENDING,
+            PlacementRequest.hold_expires_at <= now,
+        )
+        .group_by(Unit.shelter_id)
+    ):
+        c = counts[shelter_id]
+        c[UnitStatus.HELD.value] -= n
+        c[UnitStatus.FREE.value] += n
     shelters = session.scalars(select(Shelter).where(Shelter.active).order_by(Shelter.name))
     result = []
     for shelter in shelters:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.enums import ChangeSource, Role, UnitStatus
 from ..domain.errors import DomainError
-from ..models import ProcessedInboundSms, Shelter, Unit, User
+from ..models import ProcessedInboundSms, Shelter, ShelterConfirmation, Unit, User
 from ..notifications import messages, optouts
 from ..notifications.phones import to_e164
 from . import units
@@ -92,6 +92,7 @@ def _command(session: Session, sender: Sender, text: str, now: datetime) -> str:
     if word in CONFIRM_WORDS and not rest.strip():
         shelter = units.get_shelter(session, sender.shelter_id)
         shelter.confirmed_at = now
+        session.add(ShelterConfirmation(shelter_id=shelter.id, confirmed_at=now))
         session.flush()
         return messages.render("reply_confirmed", locale, shelter=shelter.name)
     if word in STATUS_WORDS and rest.strip():

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.enums import ChangeSource, UnitStatus
 from ..domain.errors import Conflict, Invalid, NotFound
-from ..models import Placement, Shelter, Unit, UnitStatusChange, User
+from ..models import Placement, Shelter, ShelterConfirmation, Unit, UnitStatusChange, User
 from . import alerts
 from .access import require_shelter_staff_of
 
@@ -109,6 +109,10 @@ def apply_staff_status(
             errors={"status": ["Must be free, occupied or closed."]},
         )
     if unit.status is UnitStatus.HELD:
+        from .holds import expire_run_out  # holds builds on transition_unit above
+
+        expire_run_out(session, unit, now)  # a hold past its time is free: make it so
+    if unit.status is UnitStatus.HELD:
         raise Conflict(
             f"Unit {unit.label} is held for a placement request: accept or decline it first.",
             current_status=unit.status.value,
@@ -123,6 +127,7 @@ def apply_staff_status(
         )
     if unit.status is status:
         unit.shelter.confirmed_at = now
+        session.add(ShelterConfirmation(shelter_id=unit.shelter_id, confirmed_at=now))
         session.flush()
         return unit
     transition_unit(session, unit, unit.status, status, actor=actor, now=now, source=source)
@@ -134,5 +139,7 @@ def confirm_shelter(session: Session, actor: User, shelter_id: int, now: datetim
     shelter = get_shelter(session, shelter_id)
     require_shelter_staff_of(actor, shelter.id)
     shelter.confirmed_at = now
+    # Kept as history for reporting compliance (statistics/compliance.py).
+    session.add(ShelterConfirmation(shelter_id=shelter.id, confirmed_at=now))
     session.flush()
     return shelter

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import csv
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
+from importlib import resources
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..domain.enums import Freshness, MatchReason, Role, UnitStatus
+from ..domain.clock import as_utc
+from ..domain.enums import Freshness, MatchReason, Role
 from ..domain.errors import Invalid
 from ..domain.freshness import (
     FreshnessInfo,
@@ -18,11 +21,15 @@ from ..domain.freshness import (
     vacancies_trusted,
 )
 from ..domain.matching import Household, Needs, match_shelter
-from ..models import Municipality, Shelter, Unit, UnmetNeedSignal, User
+from ..domain.ranking import county_order
+from ..models import UnmetNeedSignal, User
+from . import search_cache
 from .access import require_role
-from .holds import expire_holds
+from .snapshot import ShelterRow, Snapshot, UnitRow
 
 _FRESHNESS_ORDER = {s: i for i, s in enumerate(Freshness)}
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
 
 
 @dataclass(frozen=True)
@@ -30,31 +37,48 @@ class VacancyQuery:
     household: Household
     needs: Needs
     municipality_code: str | None = None
+    limit: int = DEFAULT_LIMIT  # results (and near misses) per page
+    offset: int = 0  # where this page starts in the ranked lists (from the cursor)
 
 
 @dataclass
 class ShelterHit:
     """A shelter with matching free units (or, for a near miss, the reason it fails)."""
 
-    shelter: Shelter
+    shelter: ShelterRow
     freshness: FreshnessInfo
-    units: list[Unit] = field(default_factory=list)
+    units: list[UnitRow] = field(default_factory=list)
     notes: tuple[str, ...] = ()
     reason: MatchReason | None = None
 
 
 @dataclass
 class SearchResult:
+    """One page of ranked matches and near misses, with the totals and the next offset."""
+
     matches: list[ShelterHit]
     near_misses: list[ShelterHit]
     signal: UnmetNeedSignal | None  # None if matches were found or a recent signal exists
     no_match: bool = False
+    total: int = 0
+    near_total: int = 0
+    next_offset: int | None = None  # None: this is the last page
 
 
-def _placing_county(session: Session, code: str | None) -> str | None:
+@cache
+def county_seats() -> dict[str, tuple[float, float]]:
+    """County seat coordinates (shipped reference data), by county code."""
+    text = resources.files("shelterbeds.data").joinpath("county_seats.csv").read_text("utf-8")
+    return {
+        row["county_code"]: (float(row["lat"]), float(row["lon"]))
+        for row in csv.DictReader(text.splitlines())
+    }
+
+
+def _placing_county(snapshot: Snapshot, code: str | None) -> str | None:
     if code is None:
         return None
-    muni = session.get(Municipality, code)
+    muni = snapshot.municipalities.get(code)
     if muni is None:
         raise Invalid(
             f"Unknown municipality code {code}.",
@@ -63,46 +87,37 @@ def _placing_county(session: Session, code: str | None) -> str | None:
     return muni.county_code
 
 
-def free_units_by_shelter(session: Session) -> dict[int, list[Unit]]:
-    """All free, non-retired units grouped by shelter id (one query)."""
-    units = session.scalars(
-        select(Unit)
-        .where(Unit.status == UnitStatus.FREE, Unit.retired_at.is_(None))
-        .order_by(Unit.shelter_id, Unit.label)
-    )
-    grouped: dict[int, list[Unit]] = defaultdict(list)
-    for unit in units:
-        grouped[unit.shelter_id].append(unit)
-    return grouped
+def rank(hits: list[ShelterHit], placing_county: str | None) -> list[ShelterHit]:
+    """The placing municipality's county first, then nearer counties, then freshest, by name."""
+    order = county_order(placing_county, county_seats())
+
+    def key(h: ShelterHit) -> tuple[int, str, int, str, int]:
+        county = h.shelter.municipality.county_code
+        distance = order.get(county, 1_000_000)
+        return (
+            distance,
+            county if distance else "",
+            _FRESHNESS_ORDER[h.freshness.state],
+            h.shelter.name,
+            h.shelter.id,
+        )
+
+    return sorted(hits, key=key)
 
 
-def search_vacancies(
-    session: Session,
-    actor: User,
-    query: VacancyQuery,
-    now: datetime,
-    thresholds: FreshnessThresholds,
-    record_unmet: bool = True,
-) -> SearchResult:
-    """Shelters with suitable free units, freshest first; near misses with their one reason.
-
-    `record_unmet=False` for internal searches (alternatives offered with a 409) that must
-    not count as a social worker's search.
-    """
-    require_role(actor, Role.SOCIAL_WORKER, Role.ADMIN)
-    county = _placing_county(session, query.municipality_code)
-    expire_holds(session, now)  # a hold that has run out is a free unit, clock or no clock
-    shelters = session.scalars(select(Shelter).where(Shelter.active).order_by(Shelter.name))
-    free = free_units_by_shelter(session)
-
+def rank_all(
+    snapshot: Snapshot, query: VacancyQuery, now: datetime, thresholds: FreshnessThresholds
+) -> tuple[list[ShelterHit], list[ShelterHit]]:
+    """Every matching shelter and every near miss, ranked (before paging)."""
+    county = _placing_county(snapshot, query.municipality_code)
     matches: list[ShelterHit] = []
     near: list[ShelterHit] = []
-    for shelter in shelters:
+    for shelter in snapshot.shelters:
         fresh = describe_freshness(shelter.confirmed_at, now, thresholds)
-        units = free.get(shelter.id, [])
+        units = shelter.free_units(now)
         outcome = match_shelter(
-            shelter.policy(),
-            [(u.id, u.facts()) for u in units],
+            shelter.policy,
+            [(u.id, u.facts) for u in units],
             query.household,
             query.needs,
             vacancies_trusted=vacancies_trusted(fresh.state),
@@ -113,10 +128,58 @@ def search_vacancies(
             matches.append(ShelterHit(shelter, fresh, chosen, outcome.notes))
         elif outcome.near_miss_reason is not None:
             near.append(ShelterHit(shelter, fresh, [], outcome.notes, outcome.near_miss_reason))
+    return rank(matches, county), rank(near, county)
 
-    matches.sort(key=lambda h: (_FRESHNESS_ORDER[h.freshness.state], h.shelter.name))
+
+def _page(hits: list[ShelterHit], query: VacancyQuery, now: datetime) -> list[ShelterHit]:
+    """This page's hits with their ages as of now (their states are the same: the cached
+    answer is valid only until the next freshness threshold; see search_cache)."""
+    page = []
+    for h in hits[query.offset : query.offset + query.limit]:
+        at = h.shelter.confirmed_at
+        age = None if at is None else int((now - at).total_seconds() // 60)
+        fresh = FreshnessInfo(at, h.freshness.state, age)
+        page.append(ShelterHit(h.shelter, fresh, h.units, h.notes, h.reason))
+    return page
+
+
+def search_vacancies(
+    session: Session,
+    actor: User,
+    query: VacancyQuery,
+    now: datetime,
+    thresholds: FreshnessThresholds,
+    record_unmet: bool = True,
+) -> SearchResult:
+    """One page of shelters with suitable free units, ranked; near misses with their reason.
+
+    Reads only: a hold that has run out counts as free here, without a write (the clock
+    and the next write release it in the database). The one write is the unmet-need signal
+    of a search that finds nothing. `record_unmet=False` for internal searches (alternatives
+    offered with a 409) that must not count as a social worker's search. Answers come from
+    the in-process cache while no write and no clock edge has changed them (search_cache).
+    """
+    require_role(actor, Role.SOCIAL_WORKER, Role.ADMIN)
+    snapshot = search_cache.current_snapshot(session)
+    key = (query.household, query.needs, query.municipality_code)
+    ranked = search_cache.cached_answer(session, snapshot, key, now, thresholds)
+    if ranked is None:
+        ranked = rank_all(snapshot, query, now, thresholds)
+        search_cache.keep_answer(session, snapshot, key, now, thresholds, ranked)
+    matches, near = ranked
+
+    stop = query.offset + query.limit
+    more = stop < len(matches) or stop < len(near)
     signal = None if matches or not record_unmet else record_unmet_need(session, actor, query, now)
-    return SearchResult(matches, near, signal, no_match=not matches)
+    return SearchResult(
+        _page(matches, query, as_utc(now)),
+        _page(near, query, as_utc(now)),
+        signal,
+        no_match=not matches,
+        total=len(matches),
+        near_total=len(near),
+        next_offset=stop if more else None,
+    )
 
 
 # The same person searching again for the same profile within this window is one signal.

@@ -175,6 +175,7 @@ def admin_user_action(user_id: int) -> Any:
         "enable": {"active": True},
         "end_sessions": {"end_sessions": True},
         "new_link": {"new_activation_link": True},
+        "reset_2fa": {"reset_second_factor": True},
     }
     change = actions.get(request.form.get("action", ""))
     if change is None:
@@ -189,6 +190,9 @@ def admin_user_action(user_id: int) -> Any:
     if "active" in change:
         flash(_("%(email)s is now %(state)s.", email=user.email,
                 state=_("active") if user.active else _("disabled")), "success")  # fmt: skip
+    if "reset_second_factor" in change:
+        flash(_("%(email)s sets up a second factor again at the next sign-in.",
+                email=user.email), "success")  # fmt: skip
     if ended or "end_sessions" in change:
         flash(_("%(n)d sessions ended.", n=ended), "success")
     return redirect(url_for("web.admin_users"))

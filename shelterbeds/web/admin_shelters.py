@@ -25,6 +25,7 @@ POLICY_BOOLEANS = (
     "pets",
     "staffed_around_clock",
     "nationwide",
+    "open_data",
 )
 PROFILE_FORM = (
     *POLICY_BOOLEANS,
@@ -72,7 +73,13 @@ def _shelters_page(values: Any, errors: dict[str, Any]) -> str:
 @bp.get("/admin/shelters")
 @roles_required(Role.ADMIN)
 def admin_shelters() -> Any:
-    defaults = {"accepts_women": True, "nationwide": True, "lgbtq": "no", "substance_use": "no"}
+    defaults = {
+        "accepts_women": True,
+        "nationwide": True,
+        "open_data": True,
+        "lgbtq": "no",
+        "substance_use": "no",
+    }
     return _shelters_page(defaults, {})
 
 

@@ -16,6 +16,7 @@ from ..domain.requests import EndReason
 from ..extensions import db
 from ..schemas.requests import EndIn
 from ..services import placements
+from ..throttle import sms_limited
 from . import bp
 
 
@@ -42,6 +43,7 @@ def _already_ended(placement_id: int) -> Any:
 
 @bp.post("/placements/<int:placement_id>/end")
 @roles_required(Role.SOCIAL_WORKER, Role.SHELTER_STAFF)
+@sms_limited
 def placement_end(placement_id: int) -> Any:
     try:
         data = EndIn(unknown=EXCLUDE).load(request.form)

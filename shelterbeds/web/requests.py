@@ -25,6 +25,7 @@ from ..schemas.requests import DeclineIn, RequestIn
 from ..services import requests as requests_service
 from ..services.live import requests_state
 from ..services.units import get_unit
+from ..throttle import sms_limited
 from . import bp
 from .forms import MAX_CHILD_ROWS, child_rows_shown, form_children, language_choices
 
@@ -63,6 +64,9 @@ REQUEST_LABELS = {
     "men": _l("The adult is a man"),
     "security": _l("Security"),
     "language": _l("Language"),
+    "staff": _l("No staff or resources"),
+    "client_declined": _l("The client declined"),
+    "inappropriate": _l("Inappropriate referral"),
     "other": _l("Other"),
     "own_housing": _l("Own housing"),
     "returned_home": _l("Returned home"),
@@ -106,6 +110,11 @@ def _has_page(path: str) -> bool:
     return True
 
 
+def split_emails(text: str) -> list[str]:
+    """'a@x.se, b@x.se' -> ['a@x.se', 'b@x.se'] (commas, semicolons, spaces or lines)."""
+    return [p for p in text.replace(",", " ").replace(";", " ").split() if p]
+
+
 def _form_to_body(form: Any) -> dict[str, Any]:
     """The form's flat fields as the API's request body (the same schema checks both)."""
     children = form_children(form)
@@ -123,6 +132,8 @@ def _form_to_body(form: Any) -> dict[str, Any]:
         "urgency": form.get("urgency") or "immediate",
         "callback_phone": form.get("callback_phone", ""),
         "note": form.get("note") or None,
+        "protected_identity": bool(form.get("protected_identity")),
+        "named_users": split_emails(form.get("named_users", "")),
     }
     if str(body["unit_id"]).isascii() and str(body["unit_id"]).isdigit():
         body["unit_id"] = int(body["unit_id"])  # anything else: the schema reports it
@@ -162,6 +173,7 @@ def request_form() -> Any:
 
 @bp.post("/requests/new")
 @roles_required(Role.SOCIAL_WORKER)
+@sms_limited
 def request_create() -> Any:
     if request.form.get("children_shown"):  # "add child" without JavaScript: the form again
         return _form_page(request.form)
@@ -305,6 +317,7 @@ def requests_page() -> Any:
 
 @bp.post("/requests/<int:request_id>/accept")
 @roles_required(Role.SHELTER_STAFF)
+@sms_limited
 def request_accept(request_id: int) -> Any:
     settings = current_app.config["SETTINGS"]
     try:
@@ -320,6 +333,7 @@ def request_accept(request_id: int) -> Any:
 
 @bp.post("/requests/<int:request_id>/decline")
 @roles_required(Role.SHELTER_STAFF)
+@sms_limited
 def request_decline(request_id: int) -> Any:
     try:
         data = DeclineIn(unknown=EXCLUDE).load(request.form)
@@ -344,6 +358,7 @@ def request_decline(request_id: int) -> Any:
 
 @bp.post("/requests/<int:request_id>/withdraw")
 @roles_required(Role.SOCIAL_WORKER)
+@sms_limited
 def request_withdraw(request_id: int) -> Any:
     try:
         requests_service.withdraw(db.session, current_actor(), request_id, utcnow())

@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app, render_template, request
+from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from markupsafe import Markup
@@ -22,7 +22,7 @@ from ..domain.enums import MatchReason, Role
 from ..domain.explain import ReasonDetail, staffing
 from ..extensions import db
 from ..formatting import label
-from ..schemas.vacancies import VacancyQueryArgs
+from ..schemas.vacancies import VacancyQueryArgs, encode_cursor
 from ..services.near_misses import near_misses
 from ..services.vacancies import search_vacancies
 from . import bp
@@ -96,9 +96,15 @@ def search_page() -> Any:
         )
         for hit in result.matches
     }
+    next_url = None
+    if result.next_offset is not None:  # the same form, one page on
+        args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "cursor"}
+        args["cursor"] = encode_cursor(query, result.next_offset)
+        next_url = url_for("web.search_page", **args) + "#results"
     return render_template(
         "web/search.html",
         result=result,
+        next_url=next_url,
         near=almost,
         staffing=staff,
         local_now=local,

@@ -18,6 +18,7 @@ from ..formatting import label
 from ..notifications.optouts import opted_out
 from ..schemas.shelters import UnitStatusIn
 from ..services import units
+from ..throttle import sms_limited
 from . import bp
 
 
@@ -43,6 +44,7 @@ def shelter_page() -> Any:
 
 @bp.post("/shelter/units/<int:unit_id>/status")
 @roles_required(Role.SHELTER_STAFF)
+@sms_limited
 def shelter_set_status(unit_id: int) -> Any:
     try:
         data = UnitStatusIn(unknown=EXCLUDE).load(request.form)

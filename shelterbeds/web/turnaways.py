@@ -34,6 +34,9 @@ REASON_LABELS = {
     DeclineReason.MEN: _l("A man"),
     DeclineReason.SECURITY: _l("Security"),
     DeclineReason.LANGUAGE: _l("Language"),
+    DeclineReason.STAFF: _l("No staff or resources"),
+    DeclineReason.CLIENT_DECLINED: _l("The client declined"),
+    DeclineReason.INAPPROPRIATE: _l("Inappropriate referral"),
     DeclineReason.OTHER: _l("Other reason"),
 }
 CHANNEL_LABELS = {

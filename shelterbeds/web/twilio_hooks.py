@@ -17,6 +17,7 @@ from ..extensions import csrf, db
 from ..notifications.callbacks import apply_status_callback
 from ..notifications.twilio_sender import signature_is_valid, twiml_reply
 from ..services.sms_inbound import handle_inbound
+from ..throttle import sms_limited
 from . import bp
 
 
@@ -40,6 +41,7 @@ def _bad(field: str) -> Response:
 
 
 @bp.post("/twilio/sms")
+@sms_limited
 def twilio_sms() -> Any:
     """An inbound SMS: opt-out keywords and staff commands; answered with TwiML."""
     if not _signed():

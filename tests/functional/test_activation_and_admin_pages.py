@@ -238,6 +238,7 @@ def test_staff_profile_page_changes_policy_and_shows_history(client, demo, sessi
         "intake_phone": "+46701740605",
         "on_call_phones": "+46701740615",
         "nationwide": "1",
+        "open_data": "1",  # the page shows the box ticked
     }
     r = client.post("/shelter/profile", data=form)
     assert r.status_code == 302, r.get_data(as_text=True)

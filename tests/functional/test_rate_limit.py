@@ -37,12 +37,12 @@ def test_login_is_rate_limited(database_url, connection, demo):
         client.post(
             "/login",
             data={
-                "email": "personal.sara@example.org",
+                "email": f"user{i}@example.org",  # per address, whatever the account
                 "password": "wrong-password-x",
                 "csrf_token": token,
             },
         ).status_code
-        for _ in range(7)
+        for i in range(7)
     ]
     assert statuses[:5] == [401] * 5
     assert statuses[5:] == [429, 429]

@@ -418,10 +418,11 @@ def test_reads_and_changes_are_audited(client, token_for, held, session):
     assert ("request.accept", "request", rid, "shelter_staff") in seen
     assert ("placement.read", "placement", pid, "social_worker") in seen
     assert ("placement.end", "placement", pid, "social_worker") in seen
-    # A refused read (another tenant) changes nothing and reveals nothing.
-    before = _count(session, AuditEvent)
+    # A refused read (another tenant) reveals nothing and is audited as a refusal only.
+    before = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert client.get(f"/api/v1/requests/{rid}", headers=token_for(KARLSKOGA_SW)).status_code == 404
-    assert _count(session, AuditEvent) == before
+    after = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert after[len(before) :] == ["denied"]
 
 
 def test_demo_reset_clears_requests_and_placements(client, token_for, held, session):

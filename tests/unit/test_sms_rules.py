@@ -126,6 +126,7 @@ def test_job_table_has_the_outbox_sweep():
         "expire_holds",
         "remind_half_held",
         "remind_reviews",
+        "roll_up_statistics",
     ]
 
 

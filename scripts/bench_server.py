@@ -1,0 +1,162 @@
+"""gunicorn exactly as the Procfile's `web` line runs it (bound to loopback), for the bench."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def procfile(kind: str) -> str:
+    """A Procfile command; the web one listening on loopback only (load stays here)."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith(f"{kind}:"):
+            command = line.split(":", 1)[1].strip()
+            return command.replace("0.0.0.0", "127.0.0.1")  # noqa: S104 (replaced, not bound)
+    raise RuntimeError(f"no {kind} line in the Procfile")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Answer:
+    status: int
+    body: Any
+
+
+class Server:
+    """`with Server(url) as s:` runs the Procfile's web process until the block ends."""
+
+    def __init__(self, database_url: str, workers: int = 2, **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.tmp = tempfile.TemporaryDirectory(prefix="shelterbeds-bench-server-")
+        self.log_path = Path(self.tmp.name) / "gunicorn.log"
+        venv_bin = str(ROOT / ".venv" / "bin")
+        self.env = {
+            **os.environ,
+            "PATH": f"{venv_bin}:{os.environ.get('PATH', '')}",
+            "WEB_CONCURRENCY": str(workers),
+            "PORT": str(self.port),
+            "SHELTERBEDS_ENV": "production",
+            "SHELTERBEDS_DATABASE_URL": database_url,
+            "SHELTERBEDS_SECRET_KEY": secrets.token_urlsafe(32),
+            "SHELTERBEDS_PUBLIC_URL": self.url,
+            "SHELTERBEDS_SMS_BACKEND": "console",
+            "SHELTERBEDS_INSTANCE_DIR": self.tmp.name,
+            **env,
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.clock: subprocess.Popen[bytes] | None = None
+
+    def _start(self, kind: str, log_name: str) -> subprocess.Popen[bytes]:
+        log = (Path(self.tmp.name) / log_name).open("wb")
+        return subprocess.Popen(  # noqa: S603 (the project's own Procfile)
+            ["/bin/bash", "-c", "exec " + procfile(kind)],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def start_clock(self) -> None:
+        """The Procfile's clock process too (it sweeps the SMS outbox), as in production."""
+        if self.clock is None:
+            self.clock = self._start("clock", "clock.log")
+
+    def __enter__(self) -> Server:
+        self.proc = self._start("web", "gunicorn.log")
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=2):  # noqa: S310
+                    return self
+            except OSError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.__exit__()
+                    raise RuntimeError("gunicorn did not start:\n" + self.log()) from None
+                time.sleep(0.2)
+
+    def __exit__(self, *_exc: object) -> None:
+        for proc in (self.clock, self.proc):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(30)
+        self.tmp.cleanup()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def call(self, method: str, path: str, body: Any, headers: dict[str, str]) -> Answer:
+        req = urllib.request.Request(  # noqa: S310 (the local bench server)
+            self.url + path,
+            data=None if body is None else json.dumps(body).encode(),
+            headers=headers,
+            method=method,
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=120) as resp:  # noqa: S310
+                status, raw = int(resp.status), resp.read()
+        except urllib.error.HTTPError as err:
+            status, raw = int(err.code), err.read()
+        try:
+            return Answer(status, json.loads(raw) if raw else None)
+        except ValueError:
+            return Answer(status, raw.decode(errors="replace"))
+
+
+def _cookies(resp: Any, jar: dict[str, str]) -> None:
+    """Keep the name=value of each Set-Cookie (production cookies are Secure: a cookie jar
+    would not send them back over the loopback's plain HTTP)."""
+    for header in resp.headers.get_all("Set-Cookie") or []:
+        name, _eq, rest = header.partition("=")
+        jar[name.strip()] = rest.split(";", 1)[0]
+
+
+def staff_cookie(base_url: str, email: str, password: str) -> str:
+    """Sign in through the login form; return the Cookie header of the web session."""
+    jar: dict[str, str] = {}
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *_args: Any, **_kw: Any) -> None:
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    with opener.open(base_url + "/login", timeout=30) as resp:
+        html = resp.read().decode()
+        _cookies(resp, jar)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    if match is None:
+        raise RuntimeError("no CSRF token on the login page")
+    form = urllib.parse.urlencode(
+        {"email": email, "password": password, "csrf_token": match.group(1)}
+    ).encode()
+    header = "; ".join(f"{k}={v}" for k, v in jar.items())
+    req = urllib.request.Request(  # noqa: S310 (the local bench server)
+        base_url + "/login", data=form, headers={"Cookie": header, "Referer": base_url + "/login"}
+    )
+    try:
+        with opener.open(req, timeout=30) as resp:
+            _cookies(resp, jar)
+    except urllib.error.HTTPError as err:
+        if err.code != 302:
+            raise
+        _cookies(err, jar)
+    return "; ".join(f"{k}={v}" for k, v in jar.items())

@@ -1,0 +1,47 @@
+"""Facts kept for the county statistics: confirmations history and monthly rollups.
+
+`shelter_confirmations` keeps every "still correct" stamp (`shelters.confirmed_at` holds only
+the latest), so reporting compliance can be computed for any period. `shelter_months`
+holds the unit-nights and days reported of completed local months per shelter: unit status
+history and confirmations are only written at "now", so a month that has ended never changes
+and its figures can be stored once and read instead of re-scanning the history (national
+scale, see docs/STATISTICS.md).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base
+from ..domain.clock import utcnow
+from .types import UTCDateTime
+
+
+class ShelterConfirmation(Base):
+    """One "still correct" confirmation of a shelter's vacancies (by staff, web/API/SMS)."""
+
+    __tablename__ = "shelter_confirmations"
+    __table_args__ = (Index("ix_shelter_confirmations_shelter_at", "shelter_id", "confirmed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shelter_id: Mapped[int] = mapped_column(ForeignKey("shelters.id", ondelete="CASCADE"))
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ShelterMonth(Base):
+    """One shelter's figures for one completed local month (a rollup, recomputable)."""
+
+    __tablename__ = "shelter_months"
+
+    shelter_id: Mapped[int] = mapped_column(
+        ForeignKey("shelters.id", ondelete="CASCADE"), primary_key=True
+    )
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM, local
+    unit_nights_open: Mapped[int] = mapped_column()
+    unit_nights_occupied: Mapped[int] = mapped_column()
+    nights_full: Mapped[int] = mapped_column()
+    days_reported: Mapped[int] = mapped_column()
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,165 @@
+"""Rate limits that cannot be bypassed: per account, per device, per address (trusted proxy
+hops only), per API token, on SMS-sending actions; shared through Redis; fail closed."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from shelterbeds.config import Settings
+from shelterbeds.domain.throttling import Rule
+from shelterbeds.throttle import MemoryStore, RedisStore, Throttled, Throttles
+from tests.support.factories import SOCIALJOUR, STAFF_SARA, request_body, unit_at
+from tests.support.security import (
+    REDIS_URL,
+    form_token,
+    post_form,
+    prod_app,
+    prod_client,
+    sign_in,
+)
+
+needs_redis = pytest.mark.skipif(not REDIS_URL, reason="set SHELTERBEDS_TEST_REDIS_URL")
+
+
+def _wrong(client, email, xff):
+    token = form_token(client)
+    return post_form(
+        client,
+        "/login",
+        {"email": email, "password": "wrong-password-123", "csrf_token": token},
+        headers={"X-Forwarded-For": xff},
+    )
+
+
+def test_101_wrong_passwords_for_one_account_cannot_all_be_tried_whatever_xff_says(
+    database_url, connection, demo
+):
+    # Per-address limit set out of the way: the per-account limit alone must hold.
+    app = prod_app(database_url, connection, login_rate_limit="10000 per minute")
+    client = prod_client(app)
+    statuses = [_wrong(client, STAFF_SARA, f"198.51.100.{i}").status_code for i in range(101)]
+    tried = statuses.count(401)
+    assert statuses.count(429) == 101 - tried
+    assert tried <= 5, statuses[:10]  # three free failures, then a growing delay
+    r = _wrong(client, STAFF_SARA, "203.0.113.7")
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+    # An unknown account is throttled the same way (answers never reveal existence).
+    unknown = [_wrong(client, "nobody@example.org", f"10.0.0.{i}").status_code for i in range(6)]
+    assert unknown[:3] == [401] * 3 and 429 in unknown
+
+
+def test_the_growing_delay_and_the_hourly_cap():
+    rule = Rule("account", limit=100, window=3600, free=3, max_delay=30)
+    assert [rule.delay(n) for n in (0, 2, 3, 4, 5, 8, 20)] == [0, 0, 1, 2, 4, 30, 30]
+    store, now, tried = MemoryStore(), 1_000_000.0, 0
+    settings = Settings(login_account_failures_per_hour=100)
+    throttles = Throttles(settings, store)
+    # An attacker who always waits exactly as long as told, for two hours.
+    t = now
+    while t < now + 7200:
+        wait = throttles.retry_after("account", "victim", t)
+        t += wait
+        throttles.record("account", "victim", t)
+        tried += 1
+        t += 0.001
+    assert 100 <= tried <= 240  # at most 100 in any hour: no more than 2 x 100 (+ edges)
+    for start in range(int(now), int(now) + 3600, 300):
+        count, _f, _l = store.events(
+            throttles._key(throttles.rules["account"], "victim"), start + 3600, 3600
+        )
+        assert count <= 100
+    # Not a lock-out: an hour after the last failure the account takes a try at once.
+    assert throttles.retry_after("account", "victim", t + 3600) == 0
+
+
+def test_a_known_device_still_signs_in_while_the_account_is_attacked(
+    database_url, connection, demo
+):
+    app = prod_app(database_url, connection, login_rate_limit="10000 per minute")
+    worker = prod_client(app)
+    assert sign_in(worker, STAFF_SARA).status_code == 302  # earlier night: the device cookie
+    post_form(worker, "/logout", {"csrf_token": form_token(worker, "/shelter")})
+    attacker = prod_client(app)
+    for i in range(10):
+        _wrong(attacker, STAFF_SARA, f"192.0.2.{i}")
+    assert _wrong(attacker, STAFF_SARA, "192.0.2.99").status_code == 429
+    r = sign_in(worker, STAFF_SARA)
+    assert r.status_code == 302, r.get_data(as_text=True)[:200]
+    assert worker.get("/shelter").status_code == 200
+
+
+def test_x_forwarded_for_counts_only_through_configured_proxy_hops(database_url, connection, demo):
+    # No proxy (default): a made-up X-Forwarded-For does not make a new client.
+    app = prod_app(database_url, connection, login_rate_limit="3 per minute")
+    client = prod_client(app)
+    statuses = [
+        _wrong(client, f"u{i}@example.org", f"198.51.100.{i}").status_code for i in range(5)
+    ]
+    assert statuses == [401, 401, 401, 429, 429]
+    # Behind one proxy: the proxy's X-Forwarded-For is the client address.
+    app = prod_app(database_url, connection, login_rate_limit="3 per minute", proxy_hops=1)
+    client = prod_client(app)
+    statuses = [
+        _wrong(client, f"v{i}@example.org", f"198.51.100.{i}").status_code for i in range(5)
+    ]
+    assert statuses == [401] * 5
+
+
+def test_the_api_is_limited_per_token(database_url, connection, demo, token_for):
+    app = prod_app(database_url, connection, api_rate_limit="3 per minute")
+    client = prod_client(app)
+    headers = token_for(SOCIALJOUR)
+    statuses = [client.get("/api/v1/shelters", headers=headers).status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 429, 429]
+    r = client.get("/api/v1/shelters", headers=headers)
+    assert r.content_type == "application/problem+json" and r.headers["Retry-After"]
+    other = token_for(STAFF_SARA)
+    assert client.get("/api/v1/shelters", headers=other).status_code == 200
+
+
+def test_sms_sending_actions_are_limited_per_account(
+    database_url, connection, demo, token_for, session
+):
+    app = prod_app(database_url, connection, sms_rate_limit="1 per hour")
+    client = prod_client(app)
+    headers = token_for(SOCIALJOUR)
+    free = [unit_at(session, "sara-huset", label) for label in ("Lägenhet 1", "Lägenhet 2")]
+    bad = client.post(
+        "/api/v1/requests", json=request_body(free[0].id, case_ref=""), headers=headers
+    )
+    assert bad.status_code == 422  # a refused request sent nothing and is not counted
+    r = client.post("/api/v1/requests", json=request_body(free[0].id), headers=headers)
+    assert r.status_code == 201, r.json
+    r = client.post("/api/v1/requests", json=request_body(free[1].id), headers=headers)
+    assert r.status_code == 429 and r.headers["Retry-After"]
+
+
+@needs_redis
+def test_limits_are_shared_between_workers_through_redis():
+    settings = Settings(redis_url=REDIS_URL, rate_limit_prefix=f"t-{uuid.uuid4().hex}")
+    one, two = Throttles(settings), Throttles(settings)  # two workers, one Redis
+    for _ in range(3):
+        one.record("account", "victim")
+    two.record("account", "victim")
+    with pytest.raises(Throttled):
+        one.check("account", "victim")
+    assert two.retry_after("account", "victim") > 0
+
+
+def test_a_limit_store_that_is_down_fails_closed(database_url, connection, demo):
+    dead = "redis://127.0.0.1:1/0"
+    store = RedisStore(dead)
+    throttles = Throttles(Settings(redis_url=dead), store)
+    with pytest.raises(Exception) as err:
+        throttles.check("account", "x")
+    assert getattr(err.value, "status", None) == 503
+    app = prod_app(database_url, connection, redis_url=dead)
+    client = prod_client(app)
+    r = client.get("/login")
+    assert r.status_code == 200
+    token_page = client.get("/login").get_data(as_text=True)
+    assert "csrf_token" in token_page
+    r = _wrong(client, STAFF_SARA, "1.2.3.4")
+    assert r.status_code == 503  # refused, never let through unlimited

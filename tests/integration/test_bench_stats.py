@@ -1,0 +1,47 @@
+"""The statistics benchmark's history generator and probes, at a tiny scale."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from scripts.bench_data import generate
+from scripts.bench_stats import STATS_EMAIL, generate_history, stats_probes
+from shelterbeds.domain.clock import utcnow
+from shelterbeds.models import PlacementRequest, ShelterMonth, TurnAway, UnitStatusChange
+
+
+def test_history_generator_and_probes_at_tiny_scale(app, session, client, token_for):
+    now = utcnow()
+    generate(session, now, password="tiny-bench-password", shelters=4, units=20, history_per_unit=4)
+    before = session.scalar(select(func.count()).select_from(UnitStatusChange))
+    counts = generate_history(
+        session,
+        now,
+        password="tiny-bench-password",
+        years=2,
+        requests_per_year=120,
+        manual_turnaways_per_year=30,
+        signals_per_year=20,
+        changes_per_unit_year=6,
+    )
+    session.commit()
+    assert counts["requests"] == 240
+    assert session.scalar(select(func.count()).select_from(PlacementRequest)) == 240
+    turnaways = session.scalar(select(func.count()).select_from(TurnAway))
+    assert turnaways == counts["turn_aways"] >= 60
+    assert counts["episodes"] <= turnaways
+    assert session.scalar(select(func.count()).select_from(UnitStatusChange)) == before + 120
+    assert (
+        counts["shelter_months"]
+        == session.scalar(select(func.count()).select_from(ShelterMonth))
+        > 0
+    )
+    headers = token_for(STATS_EMAIL)
+    probes = stats_probes(now)
+    assert len(probes) == 5 and all(path.startswith("/api/v1/stats/") for _n, path in probes)
+    for _name, path in probes:
+        r = client.get(path, headers=headers)
+        assert r.status_code == 200, (path, r.json)
+        assert r.json["from"] < r.json["to"]
+    year = client.get(probes[0][1], headers=headers).json
+    assert isinstance(year["totals"]["refusals"], int) and year["totals"]["refusals"] > 0
