@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.factories import ADMIN, SOCIALJOUR, STAFF_SARA
+from tests.support.factories import ADMIN, ANALYST, SOCIALJOUR, STAFF_SARA
 
 from .conftest import (
     PHONE,
@@ -288,3 +288,29 @@ def test_the_waiting_count_follows_on_the_staff_landing_page(
         assert "1 väntar på svar" in count.get_attribute("aria-label")
     finally:
         staff.context.close()
+
+
+def test_the_county_analyst_opens_the_dashboard_and_downloads_xlsx(
+    browser: Any, live_server: LiveServer, tmp_path: Any
+) -> None:
+    from openpyxl import load_workbook
+
+    page = new_page(browser, live_server)
+    try:
+        sign_in(page, ANALYST)
+        assert page.url.endswith("/stats")  # the analyst's landing page
+        section = page.locator("section.stats-section").first
+        title = section.locator("h2").inner_text()
+        xlsx = section.locator("a[href*='.xlsx']")
+        assert xlsx.bounding_box()["height"] >= 44
+        with page.expect_download() as info:
+            xlsx.click()
+        path = tmp_path / info.value.suggested_filename
+        info.value.save_as(path)
+        assert path.suffix == ".xlsx"
+        sheet = load_workbook(path, read_only=True).active
+        first_row = [c for c in next(sheet.iter_rows(values_only=True)) if c is not None]
+        assert first_row, f"the XLSX of {title!r} has no header row"
+        screenshot(page, "journey-analyst-dashboard-phone", full_page=False)
+    finally:
+        page.context.close()
