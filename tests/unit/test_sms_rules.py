@@ -127,6 +127,7 @@ def test_job_table_has_the_outbox_sweep():
         "remind_half_held",
         "remind_reviews",
         "roll_up_statistics",
+        "anonymise_expired",
     ]
 
 
