@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -27,6 +28,7 @@ PAGE_TEXT = {
         _l("Someone else changed this first. Reload the page to see the current state."),
     ),
     410: (_l("No longer valid"), _l("Ask your administrator for a new link.")),
+    405: (_l("Not a page to open"), _l("Use the buttons on the page instead of the address.")),
     413: (_l("Too large"), _l("The file or form is too large.")),
     422: (_l("Check the details"), _l("Go back and correct what the message below describes.")),
     429: (_l("Too many attempts"), _l("Wait a minute and try again.")),
@@ -38,6 +40,8 @@ def error_page(status: int, detail: str) -> Any:
     """The HTML error page: translated title and advice, then the specific detail."""
     title, hint = PAGE_TEXT.get(status, DEFAULT_PAGE_TEXT)
     translated = _(detail) if detail else ""
+    if translated == detail and str(get_locale()) != "en":
+        translated = ""  # no translation: the page's own advice, never English in Swedish
     return render_template(
         "web/error.html", status=status, title=title, hint=hint, detail=translated
     ), status

@@ -11,8 +11,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from marshmallow import EXCLUDE, ValidationError
-from werkzeug.exceptions import HTTPException
-from werkzeug.exceptions import NotFound as RouteNotFound
 
 from ..authz import current_actor, roles_required
 from ..domain.clock import utcnow
@@ -96,18 +94,7 @@ def _pending_badge() -> dict[str, Any]:
         now = utcnow()
         return requests_state(db.session, actor, now, now - RECENT).pending
 
-    return {"pending_requests": pending_requests, "has_page": _has_page}
-
-
-def _has_page(path: str) -> bool:
-    """Whether a page exists (the menu links to pages other features add)."""
-    try:
-        current_app.url_map.bind("localhost").match(path, method="GET")
-    except RouteNotFound:
-        return False
-    except HTTPException:  # a redirect (trailing slash) or another method: it exists
-        return True
-    return True
+    return {"pending_requests": pending_requests}
 
 
 def split_emails(text: str) -> list[str]:

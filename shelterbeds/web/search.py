@@ -121,8 +121,9 @@ def unit_beds(unit: Any) -> str:
 
 
 def carry_args(args: Any) -> dict[str, Any]:
-    """The search's household and needs, carried to the request form (not the buttons)."""
-    return {k: v for k, v in args.items() if k not in NOT_ARGS and v != ""}
+    """The search's household and needs, carried to the request form (not the buttons or
+    the page of results)."""
+    return {k: v for k, v in args.items() if k not in (*NOT_ARGS, "cursor") and v != ""}
 
 
 @bp.app_template_filter("shelter_words")

@@ -79,9 +79,9 @@ def small_targets(page: Any) -> list[str]:
     return list(page.evaluate(_TARGETS_JS.replace("MIN", str(MIN_TARGET))))
 
 
-def page_problems(page: Any, *, phone: bool) -> list[str]:
+def page_problems(page: Any, *, phone: bool, axe: bool = True) -> list[str]:
     """Everything wrong with the page as shown (empty when it passes)."""
-    problems = [f"axe: {line}" for line in axe_violations(page)]
+    problems = [f"axe: {line}" for line in axe_violations(page)] if axe else []
     overflow = sideways_overflow(page)
     if overflow:
         problems.append(f"scrolls sideways by {overflow}px")

@@ -206,7 +206,8 @@ def screenshot(page: Any, name: str, *, full_page: bool = True) -> Path:
     """Save a screenshot under test-artifacts/ for a person to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
+    # CSS pixels (not the phone's 2× device pixels): smaller and quicker on a busy machine.
+    page.screenshot(path=str(path), full_page=full_page, scale="css", timeout=60_000)
     return path
 
 

@@ -10,8 +10,9 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.support.factories import ADMIN, SOCIALJOUR, STAFF_SARA
+from tests.support.factories import ADMIN, ANALYST, SOCIALJOUR, STAFF_SARA
 
 from .conftest import (
     PHONE,
@@ -267,5 +268,49 @@ def test_search_and_request_by_keyboard_alone(browser: Any, live_server: LiveSer
             page.keyboard.press("Enter")  # Enter in a field sends (not "add child")
         assert page.url.endswith("/requests")
         assert page.locator("li.request").first.get_attribute("data-status") == "pending"
+    finally:
+        page.context.close()
+
+
+def test_the_waiting_count_follows_on_the_staff_landing_page(
+    browser: Any, live_server: LiveServer
+) -> None:
+    staff = new_page(browser, live_server)
+    try:
+        sign_in(staff, STAFF_SARA)
+        assert staff.url.endswith("/shelter")
+        count = staff.locator("[data-testid=waiting-count]")
+        assert count.inner_text() == "0" and count.is_visible()  # on screen, not in the menu
+        mark(staff)
+        api_request(live_server, unit_id(live_server, "sara-huset", "Lägenhet 2"))
+        expect(count).to_have_text("1", timeout=LIVE_WAIT_MS)
+        assert not_reloaded(staff)
+        assert "1 väntar på svar" in count.get_attribute("aria-label")
+    finally:
+        staff.context.close()
+
+
+def test_the_county_analyst_opens_the_dashboard_and_downloads_xlsx(
+    browser: Any, live_server: LiveServer, tmp_path: Any
+) -> None:
+    from openpyxl import load_workbook
+
+    page = new_page(browser, live_server)
+    try:
+        sign_in(page, ANALYST)
+        assert page.url.endswith("/stats")  # the analyst's landing page
+        section = page.locator("section.stats-section").first
+        title = section.locator("h2").inner_text()
+        xlsx = section.locator("a[href*='.xlsx']")
+        assert xlsx.bounding_box()["height"] >= 44
+        with page.expect_download() as info:
+            xlsx.click()
+        path = tmp_path / info.value.suggested_filename
+        info.value.save_as(path)
+        assert path.suffix == ".xlsx"
+        sheet = load_workbook(path, read_only=True).active
+        first_row = [c for c in next(sheet.iter_rows(values_only=True)) if c is not None]
+        assert first_row, f"the XLSX of {title!r} has no header row"
+        screenshot(page, "journey-analyst-dashboard-phone", full_page=False)
     finally:
         page.context.close()

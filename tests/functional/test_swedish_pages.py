@@ -100,3 +100,18 @@ def test_switching_to_english_changes_every_visible_string_on_the_search_page(cl
         english = _texts(client.get(path).get_data(as_text=True))
         left = {t for t in english & swedish[path] if not SAME_IN_BOTH.match(t)}
         assert not left, f"{path}: still Swedish in English: {sorted(left)}"
+
+
+def test_error_pages_never_show_english_in_swedish(client, demo):
+    login(client, STAFF_SARA)
+    r = client.get("/requests/12345/accept")  # a form's address typed into the browser
+    assert r.status_code == 405
+    assert "Inte en sida att öppna" in r.get_data(as_text=True)
+    token = csrf(client, "/shelter")
+    missing = client.post("/placements/12345/end", data={"csrf_token": token, "reason": "other"})
+    html = missing.get_data(as_text=True)
+    assert missing.status_code == 404 and "Hittades inte" in html or "finns inte" in html
+    assert "does not exist" not in html  # an untranslated detail is left out
+    client.post("/language", data={"lang": "en", "next": "/shelter", "csrf_token": token})
+    english = client.post("/placements/12345/end", data={"csrf_token": token, "reason": "other"})
+    assert "Placement 12345 does not exist." in english.get_data(as_text=True)
