@@ -61,10 +61,12 @@ class Server:
             "SHELTERBEDS_PUBLIC_URL": self.url,
             "SHELTERBEDS_SMS_BACKEND": "console",
             "SHELTERBEDS_INSTANCE_DIR": self.tmp.name,
-            # The bench measures the service, not its guards: the per-token API limit would
-            # answer 429 within seconds of wrk, and the staff page is reached through the
-            # login form without a second factor.
+            # The bench measures the service, not its guards: the per-token API limit and the
+            # per-account limit on SMS-sending actions would answer 429 within seconds of
+            # wrk, and the staff page is reached through the login form without a second
+            # factor.
             "SHELTERBEDS_API_RATE_LIMIT": "1000000 per minute",
+            "SHELTERBEDS_SMS_RATE_LIMIT": "1000000 per minute",
             "SHELTERBEDS_REQUIRE_2FA": "0",
             **env,
         }
