@@ -15,7 +15,7 @@ import secrets
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ..domain.authorization import Action
@@ -138,19 +138,6 @@ def list_requests(
     for req in rows:
         audit.record(session, actor, "request.read", "request", req.id, now)
     return rows
-
-
-def pending_count(session: Session, shelter_id: int) -> int:
-    """How many requests wait for this shelter's answer (the header badge)."""
-    count = session.scalar(
-        select(func.count())
-        .select_from(PlacementRequest)
-        .where(
-            PlacementRequest.shelter_id == shelter_id,
-            PlacementRequest.status == RequestStatus.PENDING,
-        )
-    )
-    return int(count or 0)
 
 
 # --- creating a request -----------------------------------------------------------------
