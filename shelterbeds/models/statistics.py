@@ -2,9 +2,10 @@
 
 `shelter_confirmations` keeps every "still correct" stamp (`shelters.confirmed_at` holds only
 the latest), so reporting compliance can be computed for any period. `shelter_months`
-holds the unit-nights and days reported of completed local months per shelter: unit status
-history and confirmations are only written at "now", so a month that has ended never changes
-and its figures can be stored once and read instead of re-scanning the history (national
+holds the unit-nights, days reported and request outcomes of completed local months per
+shelter: unit status history and confirmations are only written at "now", so a month that has
+ended never changes, and a month's requests are final once none is pending; its figures can be
+stored once and read instead of re-scanning the history (national
 scale, see docs/STATISTICS.md).
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base
@@ -44,4 +45,14 @@ class ShelterMonth(Base):
     unit_nights_occupied: Mapped[int] = mapped_column()
     nights_full: Mapped[int] = mapped_column()
     days_reported: Mapped[int] = mapped_column()
+    # Requests made in the month, stored once none of them is pending any more (a request
+    # leaves pending only once, so the month's outcomes are then final); NULL until then.
+    requests: Mapped[int | None] = mapped_column()
+    accepted: Mapped[int | None] = mapped_column()
+    declined: Mapped[int | None] = mapped_column()
+    withdrawn: Mapped[int | None] = mapped_column()
+    expired: Mapped[int | None] = mapped_column()
+    # Seconds from request to accept/decline of each decided request, ascending, separated
+    # by spaces: exact medians and percentiles of any set of shelter-months can be merged.
+    decision_seconds: Mapped[str | None] = mapped_column(Text())
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

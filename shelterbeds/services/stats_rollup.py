@@ -1,8 +1,10 @@
-"""Monthly rollups: store each ended local month's unit-nights and days reported per shelter.
+"""Monthly rollups: store each ended local month's unit-nights, days reported and request
+outcomes per shelter.
 
-A unit's status history only grows at "now", so an ended month's figures never change;
-storing them makes a 12-month occupancy figure read 12 rows per shelter instead of the
-history (docs/STATISTICS.md, "Speed"). Idempotent: only months not stored yet are computed.
+A unit's status history only grows at "now", so an ended month's occupancy never changes; a
+request leaves "pending" exactly once, so a month's request outcomes are final once none is
+pending. Storing them makes a 12-month figure read 12 rows per shelter instead of the history
+(docs/STATISTICS.md, "Speed"). Idempotent: only what is not stored yet is computed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from ..domain.periods import Period, add_months, month_label
 from ..models import Shelter, ShelterMonth, UnitStatusChange
 from ..statistics.compliance import live_reported
 from ..statistics.occupancy import live_month
+from ..statistics.request_cells import Cell, live_cells, stored_values
 
 
 def ended_months(session: Session, now: datetime) -> Period | None:
@@ -35,44 +38,85 @@ def ended_months(session: Session, now: datetime) -> Period | None:
 def roll_up_months(session: Session, now: datetime, limit_months: int = 24) -> int:
     """Store the missing (shelter, month) figures of ended months; return rows written.
 
-    At most `limit_months` months per call (the oldest first), so a first run over years of
-    history is spread over several runs instead of one long transaction.
+    Occupancy and days reported are stored once a month has ended; its requests once none of
+    them is pending any more (a request created at 23:50 on the last day may be decided, or
+    expire, in the next month: until then that shelter-month's requests are computed live
+    and a later run fills them in). At most `limit_months` months per call (the oldest
+    first), so a first run over years of history is spread over several runs instead of one
+    long transaction. Running it again writes nothing.
     """
     period = ended_months(session, now)
     if period is None:
         return 0
     shelters = list(session.scalars(select(Shelter.id)))
-    stored = {
-        (int(shelter_id), str(month))
-        for shelter_id, month in session.execute(
-            select(ShelterMonth.shelter_id, ShelterMonth.month).where(
-                ShelterMonth.month >= period.first
-            )
+    stored = {  # (shelter, month) -> whether its requests are stored
+        (int(shelter_id), str(month)): settled
+        for shelter_id, month, settled in session.execute(
+            select(
+                ShelterMonth.shelter_id, ShelterMonth.month, ShelterMonth.requests.is_not(None)
+            ).where(ShelterMonth.month >= period.first)
         )
     }
     written = months = 0
     for label in period.months:
         missing = [s for s in shelters if (s, label) not in stored]
-        if not missing:
+        unsettled = [s for s in shelters if stored.get((s, label)) is False]
+        if not missing and not unsettled:
             continue
-        figures = live_month(session, missing, period, label, now)
-        reported = live_reported(session, missing, Period(label, label))
-        for shelter_id in missing:
-            opened, occupied, full = figures.get(shelter_id, (0, 0, 0))
-            session.add(
-                ShelterMonth(
-                    shelter_id=shelter_id,
-                    month=label,
-                    unit_nights_open=opened,
-                    unit_nights_occupied=occupied,
-                    nights_full=full,
-                    days_reported=reported.get((shelter_id, label), 0),
-                    computed_at=now,
-                )
-            )
-            written += 1
+        month = Period(label, label)
+        cells = _settled(live_cells(session, missing + unsettled, month))
+        step = 0
+        for shelter_id in unsettled:
+            cell = cells.get(shelter_id, Cell())
+            if cell is not None:
+                row = session.get(ShelterMonth, (shelter_id, label))
+                for name, value in stored_values(cell).items():
+                    setattr(row, name, value)
+                step += 1
+        if missing:
+            step += _store_new(session, missing, label, cells, now)
         session.flush()
-        months += 1
+        written += step
+        # A month still waiting for a pending request does not use up the run's months.
+        months += 1 if step else 0
         if months >= limit_months:
             break
     return written
+
+
+def _settled(cells: dict[tuple[int, str], Cell]) -> dict[int, Cell | None]:
+    """{shelter id: its cell, None while a request is pending} of one month's live cells.
+
+    A shelter that had no request in the month is not in it: its (zero) cell is settled.
+    """
+    return {s: None if cell.pending else cell for (s, _label), cell in cells.items()}
+
+
+def _store_new(
+    session: Session,
+    shelter_ids: list[int],
+    label: str,
+    cells: dict[int, Cell | None],
+    now: datetime,
+) -> int:
+    """Insert the month's rows of shelters that have none yet."""
+    period = Period(label, label)
+    figures = live_month(session, shelter_ids, period, label, now)
+    reported = live_reported(session, shelter_ids, period)
+    for shelter_id in shelter_ids:
+        opened, occupied, full = figures.get(shelter_id, (0, 0, 0))
+        row = ShelterMonth(
+            shelter_id=shelter_id,
+            month=label,
+            unit_nights_open=opened,
+            unit_nights_occupied=occupied,
+            nights_full=full,
+            days_reported=reported.get((shelter_id, label), 0),
+            computed_at=now,
+        )
+        cell = cells.get(shelter_id, Cell())
+        if cell is not None:
+            for name, value in stored_values(cell).items():
+                setattr(row, name, value)
+        session.add(row)
+    return len(shelter_ids)

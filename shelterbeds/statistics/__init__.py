@@ -56,7 +56,7 @@ def answer(
     """One family's figures for the period, grouped `by`, with totals and the previous period."""
     family = FAMILIES[name]
     keys = check_by(family, family.default_by if by is None else by)
-    for cache in ("stats_occupancy", "stats_compliance"):  # shared by one answer's parts only
+    for cache in ("stats_occupancy", "stats_compliance", "stats_requests"):  # one answer only
         session.info.pop(cache, None)
     rows = family.compute(session, period, keys, filters, now)
     rows = [{**{k: r.get(k) for k in keys}, **{m: r.get(m) for m in family.metrics}} for r in rows]

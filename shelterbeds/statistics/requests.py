@@ -9,19 +9,23 @@ median averages the middle two of an even count, the 90th percentile is the near
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from ..domain.clock import utcnow
 from ..domain.periods import Period
 from ..domain.requests import RequestStatus
 from ..models import PlacementRequest, Shelter
 from .common import Family, grouped, percentiles, ratio, reason_group
+from .occupancy import scoped_shelters
+from .request_cells import OUTCOMES, Cell, decision_minutes, month_cells
 from .sql import Filters, daypart_of, epoch, in_period, month_of, shelter_scope
 
 R = PlacementRequest
-OUTCOMES = ("accepted", "declined", "withdrawn", "expired", "pending")
+CELL_KEYS = frozenset({"shelter", "month"})  # what shelter-month cells can be grouped by
 
 
 def _dimensions(period: Period) -> dict[str, Any]:
@@ -45,9 +49,23 @@ def _base(period: Period, filters: Filters) -> Any:
 
 
 def compute(
-    session: Session, period: Period, by: Sequence[str], filters: Filters, _now: Any
+    session: Session, period: Period, by: Sequence[str], filters: Filters, now: Any
 ) -> list[dict[str, Any]]:
-    """Requests, outcomes, success rate, median and p90 minutes to decision by `by`."""
+    """Requests, outcomes, success rate, median and p90 minutes to decision by `by`.
+
+    Grouped by shelter and/or month only, without a placing municipality, the figures are
+    summed from shelter-month cells (mostly stored rollups); otherwise computed by SQL. Both
+    give the same numbers (tests/integration/test_statistics_rollups.py).
+    """
+    if set(by) <= CELL_KEYS and filters.municipality is None:
+        return from_cells(session, period, by, filters, now or utcnow())
+    return live_rows(session, period, by, filters)
+
+
+def live_rows(
+    session: Session, period: Period, by: Sequence[str], filters: Filters
+) -> list[dict[str, Any]]:
+    """The figures by SQL over the period's requests (any `by`, any filter)."""
     dims = _dimensions(period)
     counts = [func.count(R.id).label("requests")] + [
         func.sum(case((R.status == RequestStatus(o), 1), else_=0)).label(o) for o in OUTCOMES
@@ -62,6 +80,39 @@ def compute(
         median, p90 = times.get(tuple(row[k] for k in by), (None, None))
         row["median_minutes_to_decision"] = median
         row["p90_minutes_to_decision"] = p90
+    return rows
+
+
+def from_cells(
+    session: Session, period: Period, by: Sequence[str], filters: Filters, now: datetime
+) -> list[dict[str, Any]]:
+    """The figures summed from shelter-month cells, in the SQL path's row order."""
+    shelters = scoped_shelters(session, filters)  # ordered by slug, as the SQL orders
+    rank = {s[0]: i for i, s in enumerate(shelters)}
+    slug = {s[0]: s[1] for s in shelters}
+    months = {label: i for i, label in enumerate(period.months)}
+    # The rows and the totals of one answer need the same cells: read them once.
+    cache = session.info.setdefault("stats_requests", {})
+    key = (period, filters, now)
+    if key not in cache:
+        cache[key] = month_cells(session, list(rank), period, now)
+    groups: dict[tuple[Any, ...], Cell] = {}
+    order = {"shelter": lambda k: rank[k[0]], "month": lambda k: months[k[1]]}
+    cells = sorted(cache[key].items(), key=lambda kv: tuple(order[b](kv[0]) for b in by))
+    for (shelter_id, label), cell in cells:
+        values = {"shelter": slug[shelter_id], "month": label}
+        groups.setdefault(tuple(values[b] for b in by), Cell()).add(cell)
+    if not by and not groups:
+        groups[()] = Cell()  # one row of zeros, as an aggregate without GROUP BY gives
+    rows = []
+    for group, cell in groups.items():
+        row: dict[str, Any] = dict(zip(by, group, strict=True))
+        row.update(requests=cell.requests, **{o: getattr(cell, o) for o in OUTCOMES})
+        row["success_rate"] = ratio(cell.accepted, cell.requests - cell.pending)
+        median, p90 = decision_minutes(cell)
+        row["median_minutes_to_decision"] = median
+        row["p90_minutes_to_decision"] = p90
+        rows.append(row)
     return rows
 
 

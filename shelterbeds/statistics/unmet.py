@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, literal, select, union_all
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from ..domain.periods import Period
@@ -35,10 +35,8 @@ def _none_of_them() -> Any:
     return and_(*[~test for test in NEED_KINDS.values()])
 
 
-def compute(
-    session: Session, period: Period, by: Sequence[str], filters: Filters, _now: Any
-) -> list[dict[str, Any]]:
-    """Unmet-need signals in the period by `by` (need, month, municipality, daypart)."""
+def signals(period: Period, filters: Filters) -> tuple[Any, dict[str, Any]]:
+    """The period's signals in scope (a query) and the keys other than `need` (columns)."""
     base = placing_scope(select(S.id), S.municipality_code, S.organisation_id, filters)
     base = base.where(in_period(S.created_at, period))
     extra = {
@@ -46,19 +44,42 @@ def compute(
         "municipality": S.municipality_code.label("municipality"),
         "daypart": daypart_of(S.created_at, period).label("daypart"),
     }
+    return base, extra
+
+
+def compute(
+    session: Session, period: Period, by: Sequence[str], filters: Filters, _now: Any
+) -> list[dict[str, Any]]:
+    """Unmet-need signals in the period by `by` (need, month, municipality, daypart)."""
+    base, extra = signals(period, filters)
     if "need" not in by:
         return grouped(session, base, extra, by, [func.count(S.id).label("count")])
+    return _by_need(session, base, extra, by)
+
+
+def _by_need(
+    session: Session, base: Any, extra: dict[str, Any], by: Sequence[str]
+) -> list[dict[str, Any]]:
+    """One pass over the signals: a count per kind in each group of the other keys, then one
+    row per (group, kind) with signals, in the order of `by` (as ORDER BY would give)."""
+    others = [k for k in by if k != "need"]
     kinds = {**NEED_KINDS, "none": _none_of_them()}
-    parts = [
-        base.where(test).with_only_columns(
-            S.id.label("id"), literal(kind).label("need"), *extra.values()
+    sums = [func.sum(case((test, 1), else_=0)).label(kind) for kind, test in kinds.items()]
+    rows = []
+    for group in grouped(session, base, extra, others, sums):
+        for kind in kinds:
+            if group[kind]:
+                count = int(group[kind])
+                rows.append({**{k: group[k] for k in others}, "need": kind, "count": count})
+    nulls_last = session.get_bind().dialect.name == "postgresql"
+
+    def order(row: dict[str, Any]) -> tuple[tuple[bool, str], ...]:
+        # NULL sorts last on PostgreSQL, first on SQLite (a signal without a municipality).
+        return tuple(
+            (nulls_last, "") if row[k] is None else (not nulls_last, str(row[k])) for k in by
         )
-        for kind, test in kinds.items()
-    ]
-    unpivot = union_all(*parts).subquery()
-    dims: dict[str, Any] = {k: unpivot.c[k] for k in ("need", *extra)}
-    query = select(unpivot.c.id).select_from(unpivot)
-    return grouped(session, query, dims, by, [func.count(unpivot.c.id).label("count")])
+
+    return sorted(rows, key=order)
 
 
 FAMILY = Family(

@@ -168,14 +168,14 @@ class History:
         self.session.flush()
         return placement
 
-    def unmet(self, when: str, **needs: Any) -> None:
+    def unmet(self, when: str, municipality: str | None = MUNICIPALITY, **needs: Any) -> None:
         self.session.add(
             UnmetNeedSignal(
                 created_at=at(when),
                 created_by_id=self.worker.id,
                 organisation_id=self.social.id,
-                profile_key=f"k{when}{sorted(needs)}",
-                municipality_code=MUNICIPALITY,
+                profile_key=f"k{when}{sorted(needs)}{municipality}",
+                municipality_code=municipality,
                 adults=1,
                 children=0,
                 **needs,
