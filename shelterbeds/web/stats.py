@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, abort, current_app, render_template, request
+from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, ValidationError
 from sqlalchemy import select
 
@@ -48,14 +49,16 @@ REPORT_TABLES = (
     "stays",
     "compliance",
 )
+# Key figures: (family, metric, label). A headline stands alone, without its table's
+# caption, so its label says what is counted ("Count" alone did not).
 HEADLINES = (
-    ("turnaways", "refusals"),
-    ("turnaways", "episodes"),
-    ("requests", "requests"),
-    ("requests", "success_rate"),
-    ("occupancy", "occupancy"),
-    ("unmet-needs", "count"),
-    ("compliance", "compliance"),
+    ("turnaways", "refusals", _l("Refusals")),
+    ("turnaways", "episodes", _l("Episodes (households)")),
+    ("requests", "requests", _l("Placement requests")),
+    ("requests", "success_rate", _l("Requests accepted (success rate)")),
+    ("occupancy", "occupancy", _l("Occupancy of open units")),
+    ("unmet-needs", "count", _l("Unmet needs (searches with nothing suitable, declines)")),
+    ("compliance", "compliance", _l("Reporting compliance")),
 )
 
 
@@ -122,14 +125,14 @@ def _change(metric: str, now: Any, before: Any) -> str | None:
 def _headlines(answers_by_family: dict[str, Any]) -> list[dict[str, Any]]:
     """Key figures of the period with the previous period's and the change."""
     out = []
-    for family, metric in HEADLINES:
+    for family, metric, label in HEADLINES:
         result = answers_by_family.get(family)
         if result is None:
             continue
         now, before = result["totals"].get(metric), result["previous"]["totals"].get(metric)
         out.append(
             {
-                "label": heading(metric),
+                "label": label,
                 "value": show(metric, now, {}),
                 "previous": show(metric, before, {}),
                 "change": _change(metric, now, before),

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from shelterbeds.domain.clock import STOCKHOLM, utcnow
 from shelterbeds.domain.periods import month_label
-from tests.support.factories import ADMIN, ANALYST, SOCIALJOUR, STAFF_OREBRO, login
+from tests.support.factories import ADMIN, ANALYST, SOCIALJOUR, STAFF_OREBRO, csrf, login
 
 
 def test_the_analyst_lands_on_the_dashboard_after_signing_in(client, demo):
@@ -130,3 +130,20 @@ def test_annual_report_is_one_printable_page(client, demo, token_for):
         assert f'data-testid="table-{table}"' in html or f'id="{table}"' in html
     assert client.get("/stats/report").status_code == 200  # last year by default
     assert client.get("/stats/report/1990").status_code == 404
+
+
+def test_key_figures_say_what_they_count_in_swedish_and_english(client, demo):
+    login(client, ANALYST)
+
+    def labels() -> list[str]:
+        html = client.get("/stats").get_data(as_text=True)
+        return re.findall(r'<div class="headline">\s*<dt>([^<]*)</dt>', html)
+
+    swedish = labels()
+    assert "Ej tillgodosedda behov (sökningar utan lämplig plats, avböjanden)" in swedish
+    assert "Antal" not in swedish and "Placeringsförfrågningar" in swedish
+    client.post("/language", data={"lang": "en", "next": "/stats", "csrf_token": csrf(client)})
+    english = labels()
+    assert "Unmet needs (searches with nothing suitable, declines)" in english
+    assert "Count" not in english and "Reporting compliance" in english
+    assert len(english) == len(swedish) == 7
