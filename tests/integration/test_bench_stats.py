@@ -45,3 +45,23 @@ def test_history_generator_and_probes_at_tiny_scale(app, session, client, token_
         assert r.json["from"] < r.json["to"]
     year = client.get(probes[0][1], headers=headers).json
     assert isinstance(year["totals"]["refusals"], int) and year["totals"]["refusals"] > 0
+
+
+def test_bench_verdicts_give_each_figure_against_the_search_and_its_growth():
+    from scripts.bench_stats import verdicts
+
+    search = "search: typical"
+    rows = [
+        {"probe": search, "per_second": 50.0, "ratio": 0.1},
+        {"probe": "stats: requests", "per_second": 10.0, "ratio": 0.02},
+        {"probe": "stats: unmet", "per_second": 4.0, "ratio": 0.008},
+    ]
+    grow = {"after": [{"probe": "stats: requests", "ratio": 0.008}, {"probe": "stats: unmet"}]}
+    found = {v["target"]: (v["value"], v["pass"]) for v in verdicts(rows, grow, search)}
+    assert found == {
+        "stats: requests / typical search (time)": (5.0, True),
+        "stats: requests slowdown with 10x history": (2.5, False),
+        "stats: unmet / typical search (time)": (12.5, False),
+        "stats: unmet slowdown with 10x history": (None, False),
+    }
+    assert len(verdicts(rows, None, search)) == 2
