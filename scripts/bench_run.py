@@ -282,6 +282,9 @@ def growth(
     engine = make_engine(url)
     with Session(engine) as session:
         added = add_history(session, utcnow(), data, factor=9, progress=progress_bar("10x"))
+        stats = stats_module()  # issue 9: the statistics history grows tenfold too
+        if stats is not None and hasattr(stats, "grow_history") and args.stats_years:
+            added += stats.grow_history(session, years=args.stats_years, factor=9)
         session.commit()
     analyze(engine)
     engine.dispose()

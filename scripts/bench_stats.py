@@ -61,6 +61,9 @@ from shelterbeds.models import (
 from shelterbeds.services.auth import hash_password
 from shelterbeds.services.stats_rollup import roll_up_months
 
+from .bench_stats_growth import grow_history, verdicts
+
+__all__ = ["STATS_EMAIL", "generate_history", "grow_history", "stats_probes", "verdicts"]
 STATS_EMAIL = "bench.stats@example.org"
 BATCH = 5_000
 YEAR = timedelta(days=365)
@@ -98,37 +101,6 @@ def stats_probes(now: datetime) -> list[tuple[str, str]]:
         ("stats unmet needs 12m by need", f"/api/v1/stats/unmet-needs?{period}&by=need"),
         ("stats compliance 12m by shelter", f"/api/v1/stats/compliance?{period}&by=shelter"),
     ]
-
-
-# Issue 9, item 9: a 12-month figure answers within 10x a vacancy search (the typical one of
-# scripts/bench_run.py), and 10x more history makes it at most 2x slower.
-SEARCH_RATIO_LIMIT = 10.0
-GROWTH_LIMIT = 2.0
-
-
-def verdicts(rows: list[dict[str, Any]], grow: dict | None, search: str) -> list[dict[str, Any]]:
-    """Pass/fail of each statistics probe of a bench_run report: its time as a multiple of
-    the search probe `search` (throughputs inverted: both come from the same run) and, after
-    the growth run, its slowdown (its ratio to /healthz before ÷ after)."""
-    by_name = {r["probe"]: r for r in rows}
-    after = {r["probe"]: r for r in (grow or {}).get("after", [])}
-    out = []
-
-    def verdict(name: str, value: float | None, limit: float) -> dict[str, Any]:
-        ok = value is not None and value <= limit
-        return {"target": name, "value": value, "goal": f"<= {limit}", "pass": ok}
-
-    for name, row in by_name.items():
-        if not name.startswith("stats: "):
-            continue
-        base = by_name[search]["per_second"]
-        times = round(base / row["per_second"], 2) if row["per_second"] else None
-        out.append(verdict(f"{name} / typical search (time)", times, SEARCH_RATIO_LIMIT))
-        if grow:
-            later = after.get(name, {}).get("ratio")
-            slower = round(row["ratio"] / later, 3) if later and row["ratio"] else None
-            out.append(verdict(f"{name} slowdown with 10x history", slower, GROWTH_LIMIT))
-    return out
 
 
 def _bulk(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from scripts.bench_data import generate
-from scripts.bench_stats import STATS_EMAIL, generate_history, stats_probes
+from scripts.bench_stats import STATS_EMAIL, generate_history, grow_history, stats_probes
 from shelterbeds.domain.clock import utcnow
 from shelterbeds.models import PlacementRequest, ShelterMonth, TurnAway, UnitStatusChange
 
@@ -45,6 +45,18 @@ def test_history_generator_and_probes_at_tiny_scale(app, session, client, token_
         assert r.json["from"] < r.json["to"]
     year = client.get(probes[0][1], headers=headers).json
     assert isinstance(year["totals"]["refusals"], int) and year["totals"]["refusals"] > 0
+
+    # The growth run: 2 more copies of the history, further back; the 12 months unchanged.
+    added = grow_history(session, years=2, factor=2)
+    session.commit()
+    if session.get_bind().dialect.name != "postgresql":
+        assert added == 0  # grows on PostgreSQL only (said in the output)
+        return
+    assert session.scalar(select(func.count()).select_from(PlacementRequest)) == 3 * 240
+    assert session.scalar(select(func.count()).select_from(TurnAway)) == 3 * turnaways
+    assert added >= 2 * (240 + turnaways)
+    again = client.get(probes[0][1], headers=headers).json
+    assert again["rows"] == year["rows"] and again["totals"] == year["totals"]
 
 
 def test_bench_verdicts_give_each_figure_against_the_search_and_its_growth():
