@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, literal, or_, select, union_all
+from sqlalchemy import case, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session, aliased
 
 from ..domain.clock import utcnow
@@ -48,23 +48,13 @@ def live_month(
         return {}
     month_start = next(start for label, start, _end in period.bounds if label == month)
     census = union_all(*[select(literal(t, UTCDateTime()).label("t")) for t in nights]).subquery()
-    before = aliased(C)
-    last_before = (
-        select(before.id)
-        .where(before.unit_id == Unit.id, before.changed_at <= month_start)
-        .order_by(before.changed_at.desc(), before.id.desc())
-        .limit(1)
-        .correlate(Unit)
-        .scalar_subquery()
-    )
     cols = (C.id, C.unit_id, C.to_status, C.changed_at, Unit.shelter_id)
     within = (
         select(*cols)
         .join(Unit, Unit.id == C.unit_id)
         .where(Unit.shelter_id.in_(ids), C.changed_at > month_start, C.changed_at <= nights[-1])
     )
-    carried = select(*cols).select_from(Unit).join(C, C.id == last_before)
-    carried = carried.where(Unit.shelter_id.in_(ids))
+    carried = _carried(session, ids, month_start)
     changes = union_all(within, carried).subquery()
     intervals = select(
         changes.c.shelter_id,
@@ -104,6 +94,34 @@ def live_month(
     }
 
 
+def _carried(session: Session, ids: list[int], month_start: datetime) -> Any:
+    """SQL: each unit's last status change at or before the month's start (its status then).
+
+    One index seek per unit. On PostgreSQL a LATERAL join: joined on a correlated subquery
+    (or with IN), its planner hashed the whole status history instead, 2.3 s of a 12-month
+    answer at national scale (docs/STATISTICS.md, "Speed"). SQLite has no LATERAL and
+    already seeks per unit.
+    """
+    before = aliased(C)
+    latest = (
+        select(before.id, before.unit_id, before.to_status, before.changed_at)
+        .where(before.unit_id == Unit.id, before.changed_at <= month_start)
+        .order_by(before.changed_at.desc(), before.id.desc())
+        .limit(1)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        last = latest.lateral()
+        return (
+            select(last.c.id, last.c.unit_id, last.c.to_status, last.c.changed_at, Unit.shelter_id)
+            .select_from(Unit)
+            .join(last, true())
+            .where(Unit.shelter_id.in_(ids))
+        )
+    last_id = latest.with_only_columns(before.id).correlate(Unit).scalar_subquery()
+    cols = (C.id, C.unit_id, C.to_status, C.changed_at, Unit.shelter_id)
+    return select(*cols).select_from(Unit).join(C, C.id == last_id).where(Unit.shelter_id.in_(ids))
+
+
 def month_figures(
     session: Session, shelters: Sequence[tuple[int, str, str]], period: Period, now: datetime
 ) -> dict[tuple[int, str], tuple[int, int, int]]:
@@ -113,16 +131,16 @@ def month_figures(
     if not ids:
         return out
     stored = session.execute(
-        select(ShelterMonth).where(
-            ShelterMonth.shelter_id.in_(ids), ShelterMonth.month.in_(period.months)
-        )
-    ).scalars()
-    for row in stored:
-        out[(row.shelter_id, row.month)] = (
-            row.unit_nights_open,
-            row.unit_nights_occupied,
-            row.nights_full,
-        )
+        select(
+            ShelterMonth.shelter_id,
+            ShelterMonth.month,
+            ShelterMonth.unit_nights_open,
+            ShelterMonth.unit_nights_occupied,
+            ShelterMonth.nights_full,
+        ).where(ShelterMonth.shelter_id.in_(ids), ShelterMonth.month.in_(period.months))
+    )  # plain rows, not ORM objects: thousands per answer
+    for shelter_id, month, opened, occupied, full in stored:
+        out[(shelter_id, month)] = (opened, occupied, full)
     # Months before the first status change have nothing to count (the index on
     # changed_at makes this a single lookup).
     first = session.scalar(select(func.min(C.changed_at)))

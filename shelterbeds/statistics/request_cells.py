@@ -45,8 +45,13 @@ class Cell:
     seconds: list[int] = field(default_factory=list)
 
     def add(self, other: Cell) -> None:
-        for name in ("requests", *OUTCOMES):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        # Spelled out: this runs once per shelter-month of an answer (thousands).
+        self.requests += other.requests
+        self.accepted += other.accepted
+        self.declined += other.declined
+        self.withdrawn += other.withdrawn
+        self.expired += other.expired
+        self.pending += other.pending
         self.seconds.extend(other.seconds)
 
     def stored_seconds(self) -> str:
@@ -106,7 +111,7 @@ def stored_cells(session: Session, shelter_ids: Sequence[int], period: Period) -
     out: dict[Key, Cell] = {}
     for shelter_id, label, text, *counts in session.execute(query):
         cell = Cell(*counts)
-        cell.seconds = [int(s) for s in text.split()]
+        cell.seconds = list(map(int, text.split()))
         out[(shelter_id, label)] = cell
     return out
 

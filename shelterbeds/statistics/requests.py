@@ -97,13 +97,21 @@ def from_cells(
     if key not in cache:
         cache[key] = month_cells(session, list(rank), period, now)
     groups: dict[tuple[Any, ...], Cell] = {}
-    order = {"shelter": lambda k: rank[k[0]], "month": lambda k: months[k[1]]}
-    cells = sorted(cache[key].items(), key=lambda kv: tuple(order[b](kv[0]) for b in by))
-    for (shelter_id, label), cell in cells:
-        values = {"shelter": slug[shelter_id], "month": label}
-        groups.setdefault(tuple(values[b] for b in by), Cell()).add(cell)
-    if not by and not groups:
-        groups[()] = Cell()  # one row of zeros, as an aggregate without GROUP BY gives
+    cells = cache[key]
+    if by:
+        # Each cell's group key and its place in the SQL path's ORDER BY.
+        def label(k: tuple[int, str]) -> tuple[Any, ...]:
+            return tuple(slug[k[0]] if b == "shelter" else k[1] for b in by)
+
+        def place(k: tuple[int, str]) -> tuple[int, ...]:
+            return tuple(rank[k[0]] if b == "shelter" else months[k[1]] for b in by)
+
+        for k in sorted(cells, key=place):
+            groups.setdefault(label(k), Cell()).add(cells[k])
+    else:
+        total = groups[()] = Cell()
+        for cell in cells.values():
+            total.add(cell)
     rows = []
     for group, cell in groups.items():
         row: dict[str, Any] = dict(zip(by, group, strict=True))
