@@ -119,9 +119,11 @@ def compute(
     reported = cache[key]
     sums: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
     last: dict[tuple[Any, ...], datetime | None] = {}
+    bounds = period.bounds  # computed once: it converts every month's local midnights
     for s in shelters:
-        for label, start, end in period.bounds:
-            opened = max(start, as_utc(s.created_at))
+        created = as_utc(s.created_at)
+        for label, start, end in bounds:
+            opened = max(start, created)
             days = days_between(opened, min(end, now))
             keys = {"shelter": s.slug, "month": label, "municipality": s.municipality_code}
             key = tuple(keys[k] for k in by)
