@@ -11,7 +11,8 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import current_app, g, redirect, request, session, url_for
+from flask import Flask, Request, current_app, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from .domain.clock import utcnow
 from .domain.enums import Role
@@ -24,6 +25,16 @@ from .services.audit import CLIENT_ADDRESS
 
 F = TypeVar("F", bound=Callable[..., Any])
 SESSION_KEY = "sid"
+
+
+class PagesOnlySessionInterface(SecureCookieSessionInterface):
+    """The signed session cookie for pages; none for the API, which authenticates by bearer
+    token only and never reads or sets a cookie (saves verifying a cookie per API call)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith("/api/"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
 
 class Unauthorized(DomainError):
