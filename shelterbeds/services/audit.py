@@ -43,8 +43,9 @@ def record(
         address=(address or None) and address[:45],
         detail=(detail or None) and detail[:80],
     )
+    # Flushed with the rest of the unit of work (at the latest by the commit): a use case's
+    # audit rows then go to the database as one multi-row INSERT, not one round trip each.
     session.add(event)
-    session.flush()
     return event
 
 
