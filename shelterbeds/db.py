@@ -123,8 +123,8 @@ def insert_ignoring_conflict(bind: Any, entity: Any, column: str) -> Any:
     """An INSERT for `entity` that inserts nothing when `column` (unique) already holds the
     value: `ON CONFLICT (column) DO NOTHING`, on PostgreSQL and SQLite alike. Only that
     column's conflicts are ignored; any other constraint still fails the statement."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
     if bind.dialect.name == "sqlite":  # an Engine or a Connection
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    return dialect_insert(entity).on_conflict_do_nothing(index_elements=[column])
+        return sqlite.insert(entity).on_conflict_do_nothing(index_elements=[column])
+    return postgresql.insert(entity).on_conflict_do_nothing(index_elements=[column])

@@ -9,9 +9,8 @@ makes it so in the database and sends the SMS.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session

@@ -20,6 +20,7 @@ from sqlalchemy import and_, or_, select, true
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ..db import insert_ignoring_conflict
 from ..domain.authorization import Action
 from ..domain.enums import ChangeSource, Role, TurnAwayChannel, UnitStatus
 from ..domain.errors import Conflict, Invalid, NotFound
@@ -36,7 +37,6 @@ from ..domain.requests import (
     hold_expired,
 )
 from ..domain.turnaways import EpisodePolicy
-from ..db import insert_ignoring_conflict
 from ..models import (
     Municipality,
     Placement,
