@@ -73,6 +73,7 @@ class Database:
 
     def __init__(self) -> None:
         self.engine: Engine | None = None
+        self.single_connection = False
         self._factory: sessionmaker[Session] | None = None
         # scoped_session accepts any session factory; binding is deferred to init().
         self.registry: scoped_session[Session] = scoped_session(self._make_session)  # type: ignore[arg-type]
@@ -84,6 +85,8 @@ class Database:
 
     def init(self, url: str, bind: Engine | Connection | None = None, **session_kw: Any) -> None:
         """Bind to a database URL, or to an existing engine/connection (tests)."""
+        # One shared connection (tests): nothing may use it from another thread.
+        self.single_connection = bind is not None and not isinstance(bind, Engine)
         if bind is None:
             self.engine = make_engine(url)
             bind = self.engine

@@ -405,12 +405,14 @@ def dispatch(
     *,
     ids: Iterable[int] | None = None,
     limit: int = 50,
+    stop: Callable[[], bool] | None = None,
 ) -> int:
     """Claim due rows (one transaction), send them; with `ids`, every one of them, in
-    batches of `limit` (a freed unit's alerts go out right after its commit, all of them)."""
+    batches of `limit` (a freed unit's alerts, all of them), unless `stop()` says to quit
+    between batches (unclaimed rows stay queued for the clock)."""
     wanted = None if ids is None else list(ids)
     total = 0
-    while True:
+    while stop is None or not stop():
         batch = None if wanted is None else wanted[:limit]
         with factory() as session, session.begin():
             claims = claim_due(session, now(), limit=limit, ids=batch)
@@ -421,6 +423,7 @@ def dispatch(
         wanted = wanted[limit:]
         if not wanted:
             return total
+    return total
 
 
 def reconcile_unknown(
