@@ -52,7 +52,7 @@ from urllib.parse import urlencode
 from sqlalchemy import String, cast, event, insert, literal, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
-from ..db import is_sqlite
+from ..db import insert_ignoring_conflict, is_sqlite
 from ..domain.errors import Invalid
 from ..domain.personnummer import contains_personnummer
 from ..models import OutboxMessage, OutboxStatus
@@ -117,11 +117,7 @@ def enqueue(
     """
     if contains_personnummer(body):
         raise Invalid("An SMS text may never contain a personnummer; nothing was sent.")
-    if dedupe_key is not None and session.scalar(
-        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
-    ):
-        return None
-    row = OutboxMessage(
+    values = dict(
         created_at=now,
         kind=kind,
         to_phone=to,
@@ -134,9 +130,13 @@ def enqueue(
         subscription_id=subscription_id,
         unit_id=unit_id,
     )
-    session.add(row)
-    session.flush()
-    # The web layer sends these right after the request's commit (see web hook).
+    # One statement: the unique dedupe key decides (ON CONFLICT DO NOTHING), also against a
+    # concurrent transaction queueing the same message (PostgreSQL waits for it, then skips).
+    statement = insert_ignoring_conflict(session.get_bind(), OutboxMessage, "dedupe_key")
+    row = session.scalars(statement.values(**values).returning(OutboxMessage)).first()
+    if row is None:
+        return None
+    # The web layer sends these right after the request's commit (see after_commit).
     session.info.setdefault(SESSION_INFO_KEY, []).append(row.id)
     return row
 

@@ -43,8 +43,8 @@ def record(
         address=(address or None) and address[:45],
         detail=(detail or None) and detail[:80],
     )
-    # Flushed with the rest of the unit of work (at the latest by the commit): a use case's
-    # audit rows then go to the database as one multi-row INSERT, not one round trip each.
+    # Flushed with the rest of the unit of work (at the latest by the commit), not on its
+    # own: no extra flush (and its autoflush bookkeeping) per audited step.
     session.add(event)
     return event
 

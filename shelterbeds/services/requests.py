@@ -306,10 +306,10 @@ def request_unit(
         key_row.request_id = req.id
     if req.protected_identity:
         protected.name_users(session, actor, req, req_in.named_users)
-    audit.record(session, actor, "request.create", "request", req.id, now)
     events.queue_new_request(
         session, shelter=req.shelter, request_code=req.code, now=now, hold_minutes=hold_minutes
     )
+    audit.record(session, actor, "request.create", "request", req.id, now)
     return req
 
 
@@ -450,6 +450,6 @@ def withdraw(session: Session, actor: User, request_id: int, now: datetime) -> P
     req = _visible(session, actor, request_id)
     require_requesting_org(actor, req.organisation_id)
     _decide(session, req, RequestStatus.WITHDRAWN, UnitStatus.FREE, actor, now)
-    audit.record(session, actor, "request.withdraw", "request", req.id, now)
     events.queue_request_withdrawn(session, shelter=req.shelter, request_code=req.code, now=now)
+    audit.record(session, actor, "request.withdraw", "request", req.id, now)
     return req
