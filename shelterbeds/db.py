@@ -122,12 +122,12 @@ class Database:
             session.close()
 
 
-def insert_ignoring_conflict(bind: Any, entity: Any, column: str) -> Any:
-    """An INSERT for `entity` that inserts nothing when `column` (unique) already holds the
-    value: `ON CONFLICT (column) DO NOTHING`, on PostgreSQL and SQLite alike. Only that
-    column's conflicts are ignored; any other constraint still fails the statement."""
+def insert_ignoring_conflict(bind: Any, entity: Any, *columns: str) -> Any:
+    """An INSERT for `entity` that inserts nothing when `columns` (a unique constraint)
+    already hold the values: `ON CONFLICT (columns) DO NOTHING`, on PostgreSQL and SQLite
+    alike. Only that constraint's conflicts are ignored; any other still fails."""
     from sqlalchemy.dialects import postgresql, sqlite
 
     if bind.dialect.name == "sqlite":  # an Engine or a Connection
-        return sqlite.insert(entity).on_conflict_do_nothing(index_elements=[column])
-    return postgresql.insert(entity).on_conflict_do_nothing(index_elements=[column])
+        return sqlite.insert(entity).on_conflict_do_nothing(index_elements=list(columns))
+    return postgresql.insert(entity).on_conflict_do_nothing(index_elements=list(columns))
