@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets
-import socket
 import subprocess
 import tempfile
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .live_http import Answer, call, free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,18 +25,6 @@ def procfile(kind: str) -> str:
             command = line.split(":", 1)[1].strip()
             return command.replace("0.0.0.0", "127.0.0.1")  # noqa: S104 (replaced, not bound)
     raise RuntimeError(f"no {kind} line in the Procfile")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Answer:
-    status: int
-    body: Any
 
 
 class Server:
@@ -92,16 +78,12 @@ class Server:
 
     def __enter__(self) -> Server:
         self.proc = self._start("web", "gunicorn.log")
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=2):  # noqa: S310
-                    return self
-            except OSError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    self.__exit__()
-                    raise RuntimeError("gunicorn did not start:\n" + self.log()) from None
-                time.sleep(0.2)
+        try:
+            wait_until_up(self.url, self.proc, self.log)
+        except RuntimeError:
+            self.__exit__()
+            raise
+        return self
 
     def __exit__(self, *_exc: object) -> None:
         for proc in (self.clock, self.proc):
@@ -116,21 +98,8 @@ class Server:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def call(self, method: str, path: str, body: Any, headers: dict[str, str]) -> Answer:
-        req = urllib.request.Request(  # noqa: S310 (the local bench server)
-            self.url + path,
-            data=None if body is None else json.dumps(body).encode(),
-            headers=headers,
-            method=method,
-        )
-        try:
-            with urllib.request.urlopen(req, timeout=120) as resp:  # noqa: S310
-                status, raw = int(resp.status), resp.read()
-        except urllib.error.HTTPError as err:
-            status, raw = int(err.code), err.read()
-        try:
-            return Answer(status, json.loads(raw) if raw else None)
-        except ValueError:
-            return Answer(status, raw.decode(errors="replace"))
+        """One JSON call to the bench server (generous timeout: the fan-out PUT is timed)."""
+        return call(self.url + path, method, body, headers, timeout=120)
 
 
 def _cookies(resp: Any, jar: dict[str, str]) -> None:

@@ -83,6 +83,13 @@ class VacancyQueryArgs(Schema):
     substance_use = fields.Enum(SubstanceUse, by_value=True, load_default=None)
     psychiatric = fields.Boolean(load_default=False)
     men = fields.Boolean(load_default=False)
+    honour_related = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Honour-related violence: matches as usual (no shelter lists it "
+            "as a policy), carried to the request and counted as a need"
+        },
+    )
     language = fields.String(load_default=None, validate=LANGUAGE_CODE)
     municipality = fields.String(
         load_default=None,

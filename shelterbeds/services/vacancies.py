@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
@@ -30,6 +30,8 @@ from .snapshot import ShelterRow, Snapshot, UnitRow
 _FRESHNESS_ORDER = {s: i for i, s in enumerate(Freshness)}
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+MAX_REASONS = 3  # a shelter failing on more is not "almost" suitable
+MAX_ALMOST = 10  # "almost suitable" shelters shown on the search page
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,8 @@ class ShelterHit:
     freshness: FreshnessInfo
     units: list[UnitRow] = field(default_factory=list)
     notes: tuple[str, ...] = ()
-    reason: MatchReason | None = None
+    reason: MatchReason | None = None  # a near miss with exactly one reason: that reason
+    reasons: tuple[MatchReason, ...] = ()  # a near miss: every reason in the way
 
 
 @dataclass
@@ -63,6 +66,18 @@ class SearchResult:
     total: int = 0
     near_total: int = 0
     next_offset: int | None = None  # None: this is the last page
+    # The closest "almost suitable" shelters, fewest reasons first (the search page's list;
+    # the API's `near_misses` are the one-reason ones, paged).
+    almost: list[ShelterHit] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RankedAnswer:
+    """Everything one search ranks, before paging (what the answer cache keeps)."""
+
+    matches: list[ShelterHit]
+    near_misses: list[ShelterHit]  # exactly one reason in the way
+    almost: list[ShelterHit]  # 1..MAX_REASONS reasons, fewest first, then as ranked
 
 
 @cache
@@ -107,7 +122,7 @@ def rank(hits: list[ShelterHit], placing_county: str | None) -> list[ShelterHit]
 
 def rank_all(
     snapshot: Snapshot, query: VacancyQuery, now: datetime, thresholds: FreshnessThresholds
-) -> tuple[list[ShelterHit], list[ShelterHit]]:
+) -> RankedAnswer:
     """Every matching shelter and every near miss, ranked (before paging)."""
     county = _placing_county(snapshot, query.municipality_code)
     matches: list[ShelterHit] = []
@@ -126,9 +141,14 @@ def rank_all(
         if outcome.matches:
             chosen = [u for u in units if u.id in outcome.matching_units]
             matches.append(ShelterHit(shelter, fresh, chosen, outcome.notes))
-        elif outcome.near_miss_reason is not None:
-            near.append(ShelterHit(shelter, fresh, [], outcome.notes, outcome.near_miss_reason))
-    return rank(matches, county), rank(near, county)
+        elif 0 < len(outcome.reasons) <= MAX_REASONS:
+            hit = ShelterHit(
+                shelter, fresh, [], outcome.notes, outcome.near_miss_reason, outcome.reasons
+            )
+            near.append(hit)
+    near = rank(near, county)
+    almost = sorted(near, key=lambda h: len(h.reasons))[:MAX_ALMOST]  # stable: ranked within
+    return RankedAnswer(rank(matches, county), [h for h in near if h.reason is not None], almost)
 
 
 def _page(hits: list[ShelterHit], query: VacancyQuery, now: datetime) -> list[ShelterHit]:
@@ -139,7 +159,7 @@ def _page(hits: list[ShelterHit], query: VacancyQuery, now: datetime) -> list[Sh
         at = h.shelter.confirmed_at
         age = None if at is None else int((now - at).total_seconds() // 60)
         fresh = FreshnessInfo(at, h.freshness.state, age)
-        page.append(ShelterHit(h.shelter, fresh, h.units, h.notes, h.reason))
+        page.append(ShelterHit(h.shelter, fresh, h.units, h.notes, h.reason, h.reasons))
     return page
 
 
@@ -166,7 +186,7 @@ def search_vacancies(
     if ranked is None:
         ranked = rank_all(snapshot, query, now, thresholds)
         search_cache.keep_answer(session, snapshot, key, now, thresholds, ranked)
-    matches, near = ranked
+    matches, near = ranked.matches, ranked.near_misses
 
     stop = query.offset + query.limit
     more = stop < len(matches) or stop < len(near)
@@ -179,6 +199,7 @@ def search_vacancies(
         total=len(matches),
         near_total=len(near),
         next_offset=stop if more else None,
+        almost=_page(ranked.almost, replace(query, offset=0, limit=MAX_ALMOST), as_utc(now)),
     )
 
 

@@ -6,9 +6,7 @@ limit is an assumption), and a shelter not staffed at this hour says so as a war
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
@@ -19,16 +17,14 @@ from marshmallow import EXCLUDE, ValidationError
 from ..authz import current_actor, roles_required
 from ..domain.clock import utcnow
 from ..domain.enums import MatchReason, Role
-from ..domain.explain import ReasonDetail, staffing
+from ..domain.explain import ReasonDetail
 from ..extensions import db
 from ..formatting import label
 from ..schemas.vacancies import VacancyQueryArgs, encode_cursor
-from ..services.near_misses import near_misses
-from ..services.vacancies import search_vacancies
+from ..services.search_page import search_for_page
 from . import bp
 from .forms import MAX_CHILD_ROWS, child_rows_shown, form_children, language_choices
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 # Form fields that are not search parameters.
 NOT_ARGS = ("go", "children_shown")
 
@@ -79,35 +75,21 @@ def search_page() -> Any:
         query = VacancyQueryArgs(unknown=EXCLUDE).load(_form_to_args(request.args))
     except ValidationError as err:
         return render_template("web/search.html", errors=err.messages, **context), 422
-    # Honour-related violence is a need of its own: carried to the request and counted.
-    if request.args.get("honour_related"):
-        query = replace(query, needs=replace(query.needs, honour_related=True))
-    settings = current_app.config["SETTINGS"]
-    now = utcnow()
-    thresholds = settings.freshness_thresholds()
-    result = search_vacancies(db.session, actor, query, now, thresholds)
-    matched = {hit.shelter.id for hit in result.matches}
-    almost = near_misses(db.session, query, now, thresholds, exclude=matched)
-    db.session.commit()
-    local = now.astimezone(STOCKHOLM)
-    staff = {
-        hit.shelter.id: staffing(
-            hit.shelter.staffed_around_clock, hit.shelter.staffed_hours, local.time()
-        )
-        for hit in result.matches
-    }
+    thresholds = current_app.config["SETTINGS"].freshness_thresholds()
+    answer = search_for_page(db.session, actor, query, utcnow(), thresholds)
+    db.session.commit()  # the unmet-need signal, if any
     next_url = None
-    if result.next_offset is not None:  # the same form, one page on
+    if answer.result.next_offset is not None:  # the same form, one page on
         args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "cursor"}
-        args["cursor"] = encode_cursor(query, result.next_offset)
+        args["cursor"] = encode_cursor(query, answer.result.next_offset)
         next_url = url_for("web.search_page", **args) + "#results"
     return render_template(
         "web/search.html",
-        result=result,
+        result=answer.result,
         next_url=next_url,
-        near=almost,
-        staffing=staff,
-        local_now=local,
+        near=answer.near,
+        staffing=answer.staffing,
+        local_now=answer.local_now,
         query=query,
         **context,
     )

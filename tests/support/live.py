@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Answer:
-    status: int
-    body: Any
-    seconds: float
+from scripts.live_http import Answer, call, free_port, wait_until_up
 
 
 @dataclass
@@ -40,27 +24,9 @@ class Gunicorn:
         return self.log_path.read_text(errors="replace")
 
     def call(self, method: str, path: str, body: Any = None, token: str | None = None) -> Answer:
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        req = urllib.request.Request(  # noqa: S310 (a local test server)
-            self.url + path,
-            data=None if body is None else json.dumps(body).encode(),
-            headers=headers,
-            method=method,
-        )
-        started = time.monotonic()
-        try:
-            with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310
-                status, raw = int(resp.status), resp.read()
-        except urllib.error.HTTPError as err:
-            status, raw = int(err.code), err.read()
-        elapsed = time.monotonic() - started
-        try:
-            parsed = json.loads(raw) if raw else None
-        except ValueError:
-            parsed = raw.decode(errors="replace")
-        return Answer(status, parsed, elapsed)
+        """One JSON call, as `token`'s bearer if given."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return call(self.url + path, method, body, headers)
 
 
 @contextmanager
@@ -91,15 +57,7 @@ def gunicorn(
         )
         server = Gunicorn(f"http://127.0.0.1:{port}", log_path)
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with urllib.request.urlopen(server.url + "/healthz", timeout=2):  # noqa: S310
-                        break
-                except OSError:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        raise RuntimeError("gunicorn did not start:\n" + server.log()) from None
-                    time.sleep(0.2)
+            wait_until_up(server.url, proc, server.log, seconds=30)
             yield server
         finally:
             proc.terminate()
