@@ -356,17 +356,41 @@ def _attempt(
 Outcome = tuple[Claimed, dict[str, object], bool]  # claim, new values, provider opt-out
 
 
+_SENT = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.id == bindparam("claim_id"),
+        OutboxMessage.attempt_token == bindparam("claim_token"),
+        OutboxMessage.status == OutboxStatus.SENDING,
+    )
+    .values(status=OutboxStatus.SENT, provider_id=bindparam("sid"), sent_at=bindparam("at"))
+)
+
+
 def _record(factory: SessionFactory, outcomes: list[Outcome], now: datetime) -> None:
-    """Record a batch of outcomes in one transaction (each still conditional on its token)."""
+    """Record a batch of outcomes in one transaction (each still conditional on its token).
+
+    The common outcome, `sent`, is written for the whole batch with one executemany (the
+    driver pipelines it): one UPDATE round trip per message was most of a fan-out's time.
+    """
     if not outcomes:
         return
     with factory() as session, session.begin():
+        sent = [
+            {"claim_id": c.id, "claim_token": c.token, "sid": v["provider_id"], "at": v["sent_at"]}
+            for c, v, _opt_out in outcomes
+            if v["status"] is OutboxStatus.SENT
+        ]
+        if sent:
+            session.connection().execute(_SENT, sent)
         for claim, values, provider_opt_out in outcomes:
-            if provider_opt_out:
-                record_opt_out(session, claim.to, now, "provider_21610")
-            recorded = _finish_attempt(session, claim, **values)
             status = values["status"]
             assert isinstance(status, OutboxStatus)
+            recorded = True
+            if status is not OutboxStatus.SENT:
+                if provider_opt_out:
+                    record_opt_out(session, claim.to, now, "provider_21610")
+                recorded = _finish_attempt(session, claim, **values)
             log.info(
                 "sms %s to %s attempt %d: %s%s",
                 claim.id,

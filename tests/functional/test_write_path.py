@@ -132,3 +132,27 @@ def test_a_run_out_hold_cannot_be_withdrawn_or_accepted_before_the_clock_runs(
     assert w.status_code == 409 and w.json["current_status"] == "expired", w.json
     a = client.post(f"/api/v1/requests/{rid}/accept", headers=token_for(STAFF_SARA))
     assert a.status_code == 409 and a.json["current_status"] == "expired", a.json
+
+
+def test_a_request_code_already_taken_is_drawn_again(client, demo, token_for, session, monkeypatch):
+    """No SELECT looks for a free code first: the unique constraint refuses a taken one
+    (ON CONFLICT DO NOTHING inserts nothing) and another is drawn, in the same request."""
+    from shelterbeds.services import requests as requests_service
+
+    headers = token_for(SOCIALJOUR)
+    first = client.post(
+        "/api/v1/requests",
+        json=request_body(unit_at(session, "sara-huset", "Lägenhet 2").id),
+        headers=headers,
+    )
+    assert first.status_code == 201, first.json
+    draws = iter([first.json["code"], first.json["code"], "ZZZZ22"])
+    monkeypatch.setattr(requests_service, "_new_code", lambda: next(draws))
+    second = client.post(
+        "/api/v1/requests",
+        json=request_body(unit_at(session, "sara-huset", "Lägenhet 3").id),
+        headers=headers,
+    )
+    assert second.status_code == 201, second.json
+    assert second.json["code"] == "ZZZZ22"
+    assert next(draws, None) is None  # both taken draws were refused by the database
