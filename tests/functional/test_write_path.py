@@ -47,6 +47,16 @@ def _warm(client: Any, headers: dict[str, str]) -> dict[str, str]:
     return headers
 
 
+def _run_out(session: Any, request_id: int) -> None:
+    """Let the request's hold run out without any clock or write releasing it."""
+    session.execute(
+        update(PlacementRequest)
+        .where(PlacementRequest.id == request_id)
+        .values(hold_expires_at=utcnow() - timedelta(seconds=1))
+    )
+    session.commit()
+
+
 def _writes(seen: list[str]) -> list[str]:
     return [s for s in seen if s.split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
 
@@ -89,12 +99,7 @@ def test_reading_requests_writes_only_its_audit_rows_and_shows_a_run_out_hold_ex
     unit = unit_at(session, "sara-huset", "Lägenhet 2")
     r = client.post("/api/v1/requests", json=request_body(unit.id), headers=headers)
     rid = r.json["id"]
-    session.execute(
-        update(PlacementRequest)
-        .where(PlacementRequest.id == rid)
-        .values(hold_expires_at=utcnow() - timedelta(seconds=1))
-    )
-    session.commit()
+    _run_out(session, rid)
 
     with statements(connection) as sql:
         one = client.get(f"/api/v1/requests/{rid}", headers=headers)
@@ -122,12 +127,7 @@ def test_a_run_out_hold_cannot_be_withdrawn_or_accepted_before_the_clock_runs(
     unit = unit_at(session, "sara-huset", "Lägenhet 2")
     r = client.post("/api/v1/requests", json=request_body(unit.id), headers=token_for(SOCIALJOUR))
     rid = r.json["id"]
-    session.execute(
-        update(PlacementRequest)
-        .where(PlacementRequest.id == rid)
-        .values(hold_expires_at=utcnow() - timedelta(seconds=1))
-    )
-    session.commit()
+    _run_out(session, rid)
     w = client.post(f"/api/v1/requests/{rid}/withdraw", headers=token_for(SOCIALJOUR))
     assert w.status_code == 409 and w.json["current_status"] == "expired", w.json
     a = client.post(f"/api/v1/requests/{rid}/accept", headers=token_for(STAFF_SARA))

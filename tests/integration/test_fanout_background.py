@@ -6,19 +6,21 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from scripts.bench_data import fanout_subscriptions
 from shelterbeds import create_app
 from shelterbeds.domain.clock import utcnow
 from shelterbeds.domain.enums import ChangeSource, UnitStatus
 from shelterbeds.extensions import db
 from shelterbeds.jobs.context import JobContext
 from shelterbeds.jobs.sms import send_outbox
-from shelterbeds.models import OutboxMessage, OutboxStatus, Subscription, User
+from shelterbeds.models import OutboxMessage, OutboxStatus, User
 from shelterbeds.notifications.after_commit import EXTENSION_KEY, get_background
 from shelterbeds.notifications.senders import OutgoingSms, RecordingSender
 from shelterbeds.services import auth, units, versions
@@ -42,21 +44,8 @@ def fanout_app(committed_engine: Any, database_url: str) -> Any:
     """The demo and 1,000 matching subscriptions, committed; an app on its own engine."""
     with Session(committed_engine) as session:
         load_demo(session, utcnow(), password=DEMO_PASSWORD)
-        owner = session.scalar(select(User).where(User.email == SOCIALJOUR))
-        assert owner is not None
-        session.execute(
-            insert(Subscription),
-            [
-                dict(
-                    organisation_id=owner.organisation_id,
-                    owner_id=owner.id,
-                    phone=f"+46709{i:06d}",
-                    household={"adults": 1, "children": []},
-                    needs={},
-                )
-                for i in range(SUBSCRIBERS)
-            ],
-        )
+        # The benchmark's own 1,000 (one woman, any shelter), owned by the socialjour.
+        fanout_subscriptions(session, SimpleNamespace(social_worker_email=SOCIALJOUR), SUBSCRIBERS)  # type: ignore[arg-type]
         staff = auth.user_by_email(session, STAFF_SARA)
         token = auth.create_token(session, staff, "t", utcnow())[1]
         unit_id = unit_at(session, "sara-huset", "Lägenhet 1").id
