@@ -174,7 +174,7 @@ def enqueue_to_subscribers(
         return []
     if contains_personnummer(body):
         raise Invalid("An SMS text may never contain a personnummer; nothing was sent.")
-    if is_sqlite(session.get_bind()):
+    if session.get_bind().dialect.name == "sqlite":  # an Engine or a Connection
         wanted: Any = Subscription.id.in_(subscription_ids)
     else:
         wanted = Subscription.id == any_(
