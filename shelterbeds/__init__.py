@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None, *, db_bind: Any = None) -> Flas
     """Build the app. `db_bind` lets tests bind the session to an open connection."""
     from . import audit_trail, errors, formatting, headers, log_privacy, throttle
     from .api import register_api
+    from .authz import PagesOnlySessionInterface
     from .domain.clock import utcnow
     from .extensions import babel, csrf, db, limiter, talisman
     from .notifications import after_commit
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, *, db_bind: Any = None) -> Flas
     log_privacy.install()  # before anything logs: no personnummer in any log line
     ensure_compiled()
     app = Flask(__name__, template_folder=str(ROOT / "templates"))
+    app.session_interface = PagesOnlySessionInterface()
     app.url_map.converters["int"] = IdConverter  # before any route is added
     app.config.update(
         SETTINGS=settings,

@@ -11,7 +11,8 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import current_app, g, redirect, request, session, url_for
+from flask import Flask, Request, current_app, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from .domain.clock import utcnow
 from .domain.enums import Role
@@ -24,6 +25,18 @@ from .services.audit import CLIENT_ADDRESS
 
 F = TypeVar("F", bound=Callable[..., Any])
 SESSION_KEY = "sid"
+
+
+class PagesOnlySessionInterface(SecureCookieSessionInterface):
+    """The signed session cookie for pages; none for the API, which authenticates by bearer
+    token only and never reads or sets a cookie (saves verifying a cookie per API call)."""
+
+    PAGES_UNDER_API = ("/api/v1/docs",)  # HTML: the language form needs its CSRF token
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith("/api/") and request.path not in self.PAGES_UNDER_API:
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
 
 class Unauthorized(DomainError):

@@ -8,6 +8,7 @@ process: development and tests). Any Redis error fails closed: the request is re
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import threading
 import time
@@ -54,15 +55,19 @@ class MemoryStore:
         self._lock = threading.Lock()
 
     def events(self, key: str, now: float, window: float) -> tuple[int, float | None, float | None]:
+        # Sorted times, searched by bisection: a lifted limit (the bench) keeps thousands of
+        # events per key, and a scan per request was a tenth of a cached search.
         with self._lock:
-            kept = [t for t in self._events.get(key, []) if now - window < t <= now]
-            self._events[key] = kept
-            return len(kept), (kept[0] if kept else None), (kept[-1] if kept else None)
+            times = self._events.get(key)
+            if not times:
+                return 0, None, None
+            del times[: bisect.bisect_right(times, now - window)]  # out of every window
+            end = bisect.bisect_right(times, now)
+            return end, (times[0] if end else None), (times[end - 1] if end else None)
 
     def add(self, key: str, now: float, window: float) -> None:
         with self._lock:
-            self._events[key].append(now)
-            self._events[key].sort()
+            bisect.insort(self._events[key], now)
 
     def clear(self, key: str) -> None:
         with self._lock:

@@ -13,6 +13,7 @@ from ..domain.enums import Role
 from ..extensions import db
 from ..formatting import label
 from ..schemas.vacancies import SearchJson, VacancyQueryArgs, VacancySearchOut, encode_cursor
+from ..services import search_cache
 from ..services.vacancies import VacancyQuery, search_vacancies
 from . import make_blueprint
 
@@ -30,14 +31,20 @@ def vacancies(query: VacancyQuery) -> Any:
     Ranked for `municipality`: its county first, then the other counties by distance between
     county seats, then freshness. `limit` per page (default 20); `next_cursor` continues.
     """
-    settings = current_app.config["SETTINGS"]
-    result = search_vacancies(
-        db.session, current_actor(), query, utcnow(), settings.freshness_thresholds()
-    )
-    db.session.commit()  # the unmet-need signal, if any
-    cursor = None if result.next_offset is None else encode_cursor(query, result.next_offset)
-    body = json_writer(str(get_locale())).page(result, query.limit, cursor)
-    # Written as VacancySearchOut would dump it, from parts kept per snapshot (see SearchJson).
+    thresholds = current_app.config["SETTINGS"].freshness_thresholds()
+    now, locale = utcnow(), str(get_locale())
+    key = (query, locale, thresholds)
+    body = search_cache.cached_page(db.session, key, now)
+    if body is None:
+        result = search_vacancies(db.session, current_actor(), query, now, thresholds)
+        db.session.commit()  # the unmet-need signal, if any
+        cursor = None if result.next_offset is None else encode_cursor(query, result.next_offset)
+        # Written as VacancySearchOut would dump it, from parts kept per snapshot (SearchJson).
+        body = json_writer(locale).page(result, query.limit, cursor)
+        if not result.no_match and result.snapshot and result.valid_until:
+            # A page with matches reads the same for everyone until it changes (a no-match
+            # page is not kept: each such search is counted as an unmet need).
+            search_cache.keep_page(db.session, result.snapshot, key, now, result.valid_until, body)
     return current_app.response_class(body, mimetype="application/json")
 
 

@@ -7,7 +7,11 @@ Per process (per database bind) it keeps:
   in its own transaction (services/versions.py), so any web node's next request reloads;
 - ranked answers per household, needs and placing municipality, valid while the version
   holds *and* until the next instant at which the clock alone changes an answer: a
-  shelter's confirmation crossing a freshness threshold, or a hold running out.
+  shelter's confirmation crossing a freshness threshold, or a hold running out;
+- pages as the API writes them (one page of one answer in one language), valid while the
+  version holds and until the answer's next clock edge or the next minute any shown
+  shelter's age in minutes moves, whichever comes first — a page read from it is the
+  page that would be written now, byte for byte.
 
 A session with uncommitted changes of its own bypasses both (it must see its own writes).
 """
@@ -29,6 +33,7 @@ from . import versions
 from .snapshot import Snapshot, load_snapshot
 
 MAX_ANSWERS = 512  # ranked answers kept per process (distinct need profiles)
+MAX_PAGES = 1024  # written pages kept per process (profile x page x language)
 
 
 @dataclass
@@ -37,6 +42,8 @@ class SearchCache:
     answers: OrderedDict[Any, tuple[datetime, datetime, Any]] = field(default_factory=OrderedDict)
     # Instants at which the clock alone changes an answer, per thresholds (sorted).
     edges: dict[FreshnessThresholds, list[datetime]] = field(default_factory=dict)
+    # Pages as written for the API, each until the first instant it would read differently.
+    pages: OrderedDict[Any, tuple[datetime, datetime, Any]] = field(default_factory=OrderedDict)
     loads: int = 0  # snapshots loaded (tests and the bench read it)
 
 
@@ -66,6 +73,7 @@ def current_snapshot(session: Session) -> Snapshot:
         cache.snapshot, cache.loads = snap, cache.loads + 1
         cache.answers.clear()
         cache.edges.clear()
+        cache.pages.clear()
     return snap
 
 
@@ -127,3 +135,45 @@ def keep_answer(
     cache.answers[(key, thresholds)] = (since, until, answer)
     while len(cache.answers) > MAX_ANSWERS:
         cache.answers.popitem(last=False)
+
+
+def next_edge(
+    session: Session, snap: Snapshot, now: datetime, thresholds: FreshnessThresholds
+) -> datetime:
+    """The first instant after `now` at which the clock alone changes some answer."""
+    now = as_utc(now)
+    edges = _edges(cache_for(session), snap, thresholds)
+    i = bisect.bisect_right(edges, now)
+    return edges[i] if i < len(edges) else datetime.max.replace(tzinfo=now.tzinfo)
+
+
+def cached_page(session: Session, key: Any, now: datetime) -> Any | None:
+    """A page kept for `key` that is still what would be written at `now`, or None.
+
+    Reads the version (one round trip, shared with the token check) so that a change
+    committed through any node is seen at once, as for every other cached read.
+    """
+    snap = current_snapshot(session)
+    if versions.has_uncommitted_changes(session):
+        return None
+    cache = cache_for(session)
+    hit = cache.pages.get(key)
+    if hit is None or cache.snapshot is not snap:
+        return None
+    since, until, page = hit
+    if not since <= as_utc(now) < until:
+        return None
+    cache.pages.move_to_end(key)
+    return page
+
+
+def keep_page(
+    session: Session, snap: Snapshot, key: Any, since: datetime, until: datetime, page: Any
+) -> None:
+    """Remember a page written from `snap`, valid from `since` until `until`."""
+    cache = cache_for(session)
+    if versions.has_uncommitted_changes(session) or cache.snapshot is not snap:
+        return
+    cache.pages[key] = (as_utc(since), until, page)
+    while len(cache.pages) > MAX_PAGES:
+        cache.pages.popitem(last=False)

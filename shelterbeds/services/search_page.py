@@ -53,7 +53,7 @@ def search_for_page(
     thresholds: FreshnessThresholds,
 ) -> PageAnswer:
     """The vacancy search, with its near misses explained and staffing as of now."""
-    result = search_vacancies(session, actor, query, now, thresholds)
+    result = search_vacancies(session, actor, query, now, thresholds, with_almost=True)
     near = [
         NearMiss(
             hit.shelter,

@@ -69,6 +69,11 @@ class SearchResult:
     # The closest "almost suitable" shelters, fewest reasons first (the search page's list;
     # the API's `near_misses` are the one-reason ones, paged).
     almost: list[ShelterHit] = field(default_factory=list)
+    # The snapshot this page was ranked from, and the first instant at which the clock
+    # alone would change the page (a freshness threshold, a hold running out, or a shown
+    # shelter's age in minutes): what the API's page cache keeps it by (search_cache).
+    snapshot: Snapshot | None = None
+    valid_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -170,14 +175,17 @@ def search_vacancies(
     now: datetime,
     thresholds: FreshnessThresholds,
     record_unmet: bool = True,
+    with_almost: bool = False,
 ) -> SearchResult:
     """One page of shelters with suitable free units, ranked; near misses with their reason.
 
     Reads only: a hold that has run out counts as free here, without a write (the clock
     and the next write release it in the database). The one write is the unmet-need signal
     of a search that finds nothing. `record_unmet=False` for internal searches (alternatives
-    offered with a 409) that must not count as a social worker's search. Answers come from
-    the in-process cache while no write and no clock edge has changed them (search_cache).
+    offered with a 409) that must not count as a social worker's search. `with_almost` adds
+    the closest "almost suitable" shelters (the search page's list; the API does not show
+    it). Answers come from the in-process cache while no write and no clock edge has changed
+    them (search_cache).
     """
     require_role(actor, Role.SOCIAL_WORKER, Role.ADMIN)
     snapshot = search_cache.current_snapshot(session)
@@ -191,16 +199,35 @@ def search_vacancies(
     stop = query.offset + query.limit
     more = stop < len(matches) or stop < len(near)
     signal = None if matches or not record_unmet else record_unmet_need(session, actor, query, now)
+    shown = (_page(matches, query, as_utc(now)), _page(near, query, as_utc(now)))
     return SearchResult(
-        _page(matches, query, as_utc(now)),
-        _page(near, query, as_utc(now)),
+        *shown,
         signal,
         no_match=not matches,
         total=len(matches),
         near_total=len(near),
         next_offset=stop if more else None,
-        almost=_page(ranked.almost, replace(query, offset=0, limit=MAX_ALMOST), as_utc(now)),
+        almost=(
+            _page(ranked.almost, replace(query, offset=0, limit=MAX_ALMOST), as_utc(now))
+            if with_almost
+            else []
+        ),
+        snapshot=snapshot,
+        valid_until=min(
+            [
+                search_cache.next_edge(session, snapshot, now, thresholds),
+                *(_next_age_change(h, as_utc(now)) for hits in shown for h in hits),
+            ]
+        ),
     )
+
+
+def _next_age_change(hit: ShelterHit, now: datetime) -> datetime:
+    """When this hit's age in whole minutes next moves (never, if it was never confirmed)."""
+    at, age = hit.shelter.confirmed_at, hit.freshness.age_minutes
+    if at is None or age is None:
+        return datetime.max.replace(tzinfo=now.tzinfo)
+    return at + timedelta(minutes=age + 1)
 
 
 # The same person searching again for the same profile within this window is one signal.
