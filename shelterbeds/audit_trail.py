@@ -78,4 +78,6 @@ def init_app(app: Flask) -> None:
         if endpoint != "static":
             app.view_functions[endpoint] = _armed(view)
     if not event.contains(Session, "before_commit", _before_commit):
-        event.listen(Session, "before_commit", _before_commit)
+        # First among the before_commit hooks: the "change" row is then flushed before the
+        # cache version bump, which stays the transaction's last statement.
+        event.listen(Session, "before_commit", _before_commit, insert=True)

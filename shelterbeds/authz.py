@@ -31,8 +31,10 @@ class PagesOnlySessionInterface(SecureCookieSessionInterface):
     """The signed session cookie for pages; none for the API, which authenticates by bearer
     token only and never reads or sets a cookie (saves verifying a cookie per API call)."""
 
+    PAGES_UNDER_API = ("/api/v1/docs",)  # HTML: the language form needs its CSRF token
+
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if request.path.startswith("/api/"):
+        if request.path.startswith("/api/") and request.path not in self.PAGES_UNDER_API:
             return self.make_null_session(app)
         return super().open_session(app, request)
 

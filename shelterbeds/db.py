@@ -73,6 +73,7 @@ class Database:
 
     def __init__(self) -> None:
         self.engine: Engine | None = None
+        self.single_connection = False
         self._factory: sessionmaker[Session] | None = None
         # scoped_session accepts any session factory; binding is deferred to init().
         self.registry: scoped_session[Session] = scoped_session(self._make_session)  # type: ignore[arg-type]
@@ -84,6 +85,8 @@ class Database:
 
     def init(self, url: str, bind: Engine | Connection | None = None, **session_kw: Any) -> None:
         """Bind to a database URL, or to an existing engine/connection (tests)."""
+        # One shared connection (tests): nothing may use it from another thread.
+        self.single_connection = bind is not None and not isinstance(bind, Engine)
         if bind is None:
             self.engine = make_engine(url)
             bind = self.engine
@@ -117,3 +120,14 @@ class Database:
             raise
         finally:
             session.close()
+
+
+def insert_ignoring_conflict(bind: Any, entity: Any, *columns: str) -> Any:
+    """An INSERT for `entity` that inserts nothing when `columns` (a unique constraint)
+    already hold the values: `ON CONFLICT (columns) DO NOTHING`, on PostgreSQL and SQLite
+    alike. Only that constraint's conflicts are ignored; any other still fails."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    if bind.dialect.name == "sqlite":  # an Engine or a Connection
+        return sqlite.insert(entity).on_conflict_do_nothing(index_elements=list(columns))
+    return postgresql.insert(entity).on_conflict_do_nothing(index_elements=list(columns))

@@ -107,9 +107,15 @@ def _to_on_call_phones(
     **context: Any,
 ) -> list[OutboxMessage]:
     """One message of `kind` per on-call phone, each in its owner's language, once per request."""
+    phones = list(dict.fromkeys(shelter.on_call_phones or []))
+    if not phones:
+        return []
+    english = set(
+        session.scalars(select(User.phone).where(User.phone.in_(phones), User.locale == "en"))
+    )  # one query for every phone's language (see locale_for_phone)
     queued = []
-    for phone in dict.fromkeys(shelter.on_call_phones or []):
-        body = messages.render(kind, locale_for_phone(session, phone), **context)
+    for phone in phones:
+        body = messages.render(kind, "en" if phone in english else "sv", **context)
         row = outbox.enqueue(
             session,
             kind=kind,

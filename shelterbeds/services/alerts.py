@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,7 +12,7 @@ from ..domain.active_hours import is_active
 from ..domain.enums import Sex, SubstanceUse
 from ..domain.freshness import FreshnessThresholds, freshness_state, vacancies_trusted
 from ..domain.matching import Child, Household, Needs, match_shelter
-from ..models import OutboxMessage, Subscription, Unit
+from ..models import OutboxMessage, Subscription, Unit, User
 from ..notifications import messages, outbox
 
 # No second alert for the same unit and subscription within this window.
@@ -19,8 +20,9 @@ REPEAT_WINDOW = timedelta(minutes=30)
 ALERT_VALIDITY_SECONDS = 900
 
 
-def profile(sub: Subscription) -> tuple[Household, Needs]:
-    """The stored JSON need profile as the domain values search uses."""
+def profile(sub: Any) -> tuple[Household, Needs]:
+    """The stored JSON need profile (of a Subscription or a row with its `household` and
+    `needs`) as the domain values search uses."""
     children = tuple(
         Child(age=int(c["age"]), sex=Sex(c["sex"])) for c in sub.household.get("children", [])
     )
@@ -62,16 +64,24 @@ def unit_became_free(
 ) -> list[int]:
     """Queue alerts for a unit that just became free (called from `transition_unit`).
 
-    A constant number of queries however many subscriptions match: subscriptions, the
-    recent alerts of this unit, one bulk insert of the messages; one body per language.
-    Returns the ids of the queued messages.
+    A constant number of queries however many subscriptions match: the subscriptions (only
+    the columns matching needs, with the owner's language), the recent alerts of this unit,
+    and one `INSERT … SELECT` per language. Returns the ids of the queued messages.
     """
     shelter = unit.shelter
     state = freshness_state(shelter.confirmed_at, now, thresholds or FreshnessThresholds())
     if not shelter.active or unit.retired_at is not None or not vacancies_trusted(state):
         return []
-    subs = session.scalars(
-        select(Subscription)
+    subs = session.execute(
+        select(
+            Subscription.id,
+            Subscription.household,
+            Subscription.needs,
+            Subscription.active_from,
+            Subscription.active_to,
+            User.locale,
+        )
+        .outerjoin(User, User.id == Subscription.owner_id)
         .where((Subscription.shelter_id.is_(None)) | (Subscription.shelter_id == shelter.id))
         .order_by(Subscription.id)
     ).all()
@@ -79,27 +89,26 @@ def unit_became_free(
         return []
     alerted = _recently_alerted(session, unit, now)
     policy, facts = shelter.policy(), [(unit.id, unit.facts())]
-    bodies: dict[str, str] = {}
-    messages_out = []
+    by_locale: dict[str, list[int]] = {}
     for sub in subs:
         if sub.id in alerted or not is_active(sub.active_from, sub.active_to, now):
             continue
         household, needs = profile(sub)
         if not match_shelter(policy, facts, household, needs).matches:
             continue
-        locale = sub.owner.locale if sub.owner else "sv"
-        if locale not in bodies:
-            bodies[locale] = messages.render(
-                "unit_free", locale, shelter=shelter.name, municipality=shelter.municipality.name
-            )
-        messages_out.append(
-            outbox.Message(
-                kind="unit_free",
-                to=sub.phone,
-                body=bodies[locale],
-                validity_seconds=ALERT_VALIDITY_SECONDS,
-                subscription_id=sub.id,
-                unit_id=unit.id,
-            )
+        by_locale.setdefault(sub.locale or "sv", []).append(sub.id)
+    queued: list[int] = []
+    for locale, ids in by_locale.items():
+        body = messages.render(
+            "unit_free", locale, shelter=shelter.name, municipality=shelter.municipality.name
         )
-    return outbox.enqueue_many(session, messages_out, now)
+        queued += outbox.enqueue_to_subscribers(
+            session,
+            kind="unit_free",
+            body=body,
+            subscription_ids=ids,
+            now=now,
+            validity_seconds=ALERT_VALIDITY_SECONDS,
+            unit_id=unit.id,
+        )
+    return sorted(queued)

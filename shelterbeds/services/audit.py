@@ -43,8 +43,9 @@ def record(
         address=(address or None) and address[:45],
         detail=(detail or None) and detail[:80],
     )
+    # Flushed with the rest of the unit of work (at the latest by the commit), not on its
+    # own: no extra flush (and its autoflush bookkeeping) per audited step.
     session.add(event)
-    session.flush()
     return event
 
 

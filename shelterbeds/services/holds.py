@@ -1,19 +1,23 @@
 """Holds that run out: move a request out of `pending` and release expired holds.
 
 Used by the clock, and lazily by the next write to a held unit (a new request for it, a
-staff status change) and by reading one request. Search and the shelter listing never
-write: they count a hold past `hold_expires_at` as free (services/snapshot.py).
+staff status change). Reads never write: search and the shelter listing count a hold past
+`hold_expires_at` as free (services/snapshot.py), and a request read or listed while its
+hold has run out is *shown* as expired (`show_run_out`) until the clock or the next write
+makes it so in the database and sends the SMS.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..domain.enums import ChangeSource, DeclineReason, UnitStatus
-from ..domain.requests import RequestStatus
+from ..domain.requests import RequestStatus, hold_expired
 from ..models import PlacementRequest, Unit, User
 from ..notifications import events
 from . import audit
@@ -30,23 +34,50 @@ def leave_pending(
     *,
     only_if_expired: bool = False,
 ) -> bool:
-    """Conditionally move the request out of pending; False if another transaction did first."""
+    """Conditionally move the request out of pending; False if another transaction did first.
+
+    The WHERE decides the race: still pending, and its hold either still running (an answer
+    or a withdrawal) or run out (`only_if_expired`: the expiry). On success the loaded row
+    takes the new values without a re-read; on failure it is re-read, so the caller can say
+    which state the winner left.
+    """
     condition = [PlacementRequest.id == req.id, PlacementRequest.status == RequestStatus.PENDING]
     if only_if_expired:
         condition.append(PlacementRequest.hold_expires_at <= now)
+    else:
+        condition.append(PlacementRequest.hold_expires_at > now)
+    values = {
+        "status": new,
+        "decided_at": now,
+        "decided_by_id": actor.id if actor else None,
+        "decline_reason": reason,
+    }
     result = session.execute(
         update(PlacementRequest)
         .where(*condition)
-        .values(
-            status=new,
-            decided_at=now,
-            decided_by_id=actor.id if actor else None,
-            decline_reason=reason,
-        )
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
-    session.refresh(req)
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(req)
+        return False
+    for name, value in values.items():
+        set_committed_value(req, name, value)  # what the UPDATE wrote; nothing left to flush
+    return True
+
+
+def show_run_out(rows: Iterable[PlacementRequest], now: datetime) -> None:
+    """Show pending requests whose hold has run out as expired, without writing.
+
+    A hold past `hold_expires_at` is over by definition, so a read must never show it as
+    pending; but a read must not write either (the clock's `expire_holds` or the next write
+    to the unit releases it and tells the requester). `set_committed_value` changes only the
+    loaded object (never flushed: the session does not see it as modified); the session is
+    the request's own and ends with it.
+    """
+    for req in rows:
+        if req.status is RequestStatus.PENDING and hold_expired(req.hold_expires_at, now):
+            set_committed_value(req, "status", RequestStatus.EXPIRED)
 
 
 def expire_one(session: Session, req: PlacementRequest, now: datetime) -> bool:

@@ -14,10 +14,13 @@ import json
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, or_, select, true
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
+from ..db import insert_ignoring_conflict
 from ..domain.authorization import Action
 from ..domain.enums import ChangeSource, Role, TurnAwayChannel, UnitStatus
 from ..domain.errors import Conflict, Invalid, NotFound
@@ -34,7 +37,15 @@ from ..domain.requests import (
     hold_expired,
 )
 from ..domain.turnaways import EpisodePolicy
-from ..models import Municipality, Placement, PlacementRequest, Shelter, User
+from ..models import (
+    Municipality,
+    Placement,
+    PlacementRequest,
+    Shelter,
+    Unit,
+    User,
+    organisation_municipalities,
+)
 from ..notifications import events
 from . import audit, protected
 from .access import (
@@ -44,7 +55,7 @@ from .access import (
     require_requesting_org,
     require_role,
 )
-from .holds import expire_holds, expire_one, expire_run_out, leave_pending
+from .holds import expire_run_out, leave_pending, show_run_out
 from .idempotency import claim_key
 from .placement_fit import alternatives, check_fit
 from .turnaways import record_turnaway
@@ -54,6 +65,11 @@ from .vacancies import VacancyQuery, record_unmet_need
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
 CODE_LENGTH = 6
 LIST_LIMIT = 200
+# A request's unit and shelter, joined in (the API's answer names both).
+_WITH_PLACE = (
+    joinedload(PlacementRequest.unit).joinedload(Unit.shelter),
+    joinedload(PlacementRequest.shelter),
+)
 
 
 @dataclass(frozen=True)
@@ -79,7 +95,8 @@ class RequestInput:
 
 
 def _load(session: Session, request_id: int) -> PlacementRequest:
-    req = session.get(PlacementRequest, request_id)
+    """The request with its unit and shelter (what every use case touches): one query."""
+    req = session.get(PlacementRequest, request_id, options=_WITH_PLACE)
     if req is None:
         raise NotFound(f"Request {request_id} does not exist.")
     return req
@@ -96,8 +113,7 @@ def _visible(session: Session, actor: User, request_id: int) -> PlacementRequest
 def get_request(session: Session, actor: User, request_id: int, now: datetime) -> PlacementRequest:
     """One request, for its two parties and admins (404 for anyone else); audited."""
     req = _visible(session, actor, request_id)
-    if req.status is RequestStatus.PENDING and hold_expired(req.hold_expires_at, now):
-        expire_one(session, req, now)  # never show a hold that has run out as current
+    show_run_out([req], now)  # shown as expired; the clock or the next write releases it
     audit.record(session, actor, "request.read", "request", req.id, now)
     return req
 
@@ -118,15 +134,15 @@ def list_requests(
     visible = case_clause(
         actor, Action.REQUEST_READ, PlacementRequest.organisation_id, PlacementRequest.shelter_id
     )
-    expire_holds(session, now)  # the clock may be late: a list never shows a dead hold
     query = (
         select(PlacementRequest)
+        .options(*_WITH_PLACE)
         .where(visible, protected.visible_clause(actor))
         .order_by(PlacementRequest.created_at.desc())
         .limit(limit)
     )
     if status is not None:
-        query = query.where(PlacementRequest.status == status)
+        query = query.where(_shown_status_is(status, now))
     if since is not None:
         query = query.where(
             or_(
@@ -135,20 +151,71 @@ def list_requests(
             )
         )
     rows = list(session.scalars(query))
+    show_run_out(rows, now)  # the clock may be late: a list never shows a dead hold as pending
     for req in rows:
         audit.record(session, actor, "request.read", "request", req.id, now)
     return rows
 
 
+def _shown_status_is(status: RequestStatus, now: datetime) -> Any:
+    """SQL for "shown with this status": a pending request whose hold has run out is shown
+    (and filtered) as expired before the clock releases it (holds.show_run_out)."""
+    run_out = and_(
+        PlacementRequest.status == RequestStatus.PENDING, PlacementRequest.hold_expires_at <= now
+    )
+    if status is RequestStatus.PENDING:
+        return and_(PlacementRequest.status == status, PlacementRequest.hold_expires_at > now)
+    if status is RequestStatus.EXPIRED:
+        return or_(PlacementRequest.status == status, run_out)
+    return PlacementRequest.status == status
+
+
 # --- creating a request -----------------------------------------------------------------
 
 
-def _new_code(session: Session) -> str:
+def _new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def _insert_request(session: Session, values: dict[str, Any]) -> PlacementRequest:
+    """INSERT the request under a fresh random code, in one statement.
+
+    The unique constraint on `code` decides (ON CONFLICT (code) DO NOTHING): a taken code
+    inserts nothing and we draw again — instead of a SELECT per request to look first.
+    With 32**6 codes a retry is rare; 20 in a row means something else is wrong.
+    """
+    statement = insert_ignoring_conflict(session.get_bind(), PlacementRequest, "code")
     for _attempt in range(20):
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        if session.scalar(select(PlacementRequest.id).where(PlacementRequest.code == code)) is None:
-            return code
+        req = session.scalars(
+            statement.values(code=_new_code(), **values).returning(PlacementRequest)
+        ).first()
+        if req is not None:
+            return req
     raise RuntimeError("could not find a free request code")
+
+
+def _placing_municipality(session: Session, actor: User, code: str) -> Municipality:
+    """The municipality the request is for; 422 unless the actor's organisation decides for
+    it. One query (the municipality and whether the organisation covers it)."""
+    covers: Any = true()
+    if actor.organisation_id is not None:
+        covers = (
+            select(organisation_municipalities.c.municipality_code)
+            .where(
+                organisation_municipalities.c.organisation_id == actor.organisation_id,
+                organisation_municipalities.c.municipality_code == code,
+            )
+            .exists()
+        )
+    row = session.execute(
+        select(Municipality, covers.label("covers")).where(Municipality.code == code)
+    ).first()
+    if row is None or not row.covers:
+        raise Invalid(
+            f"Your organisation does not decide for municipality {code}.",
+            errors={"municipality_code": ["Use one of your organisation's municipality codes."]},
+        )
+    return row[0]  # type: ignore[no-any-return]
 
 
 def request_unit(
@@ -177,21 +244,16 @@ def request_unit(
         raise Invalid(
             "The shelter no longer takes placements.", errors={"unit_id": ["No such unit."]}
         )
-    muni = session.get(Municipality, req_in.municipality_code)
-    if muni is None or (
-        actor.organisation and muni.code not in actor.organisation.municipality_codes
-    ):
-        raise Invalid(
-            f"Your organisation does not decide for municipality {req_in.municipality_code}.",
-            errors={"municipality_code": ["Use one of your organisation's municipality codes."]},
-        )
+    muni = _placing_municipality(session, actor, req_in.municipality_code)
     check_fit(req_in, unit, muni.county_code)
     thresholds = thresholds or FreshnessThresholds()
     _require_trusted_vacancies(session, actor, req_in, unit.shelter, now, thresholds)
 
     # Lazy expiry: a hold past its time never blocks a new request, even before the clock
-    # process has released it.
-    expire_run_out(session, unit, now)
+    # process has released it. (Only a held unit can carry one; a unit taken meanwhile is
+    # caught by the conditional UPDATE below.)
+    if unit.status is UnitStatus.HELD:
+        expire_run_out(session, unit, now)
 
     try:
         transition_unit(
@@ -212,8 +274,7 @@ def request_unit(
         ) from exc
 
     h, n = req_in.household, req_in.needs
-    req = PlacementRequest(
-        code=_new_code(session),
+    values = dict(
         unit_id=unit.id,
         shelter_id=unit.shelter_id,
         organisation_id=actor.organisation_id,
@@ -238,16 +299,17 @@ def request_unit(
         hold_expires_at=now + timedelta(minutes=hold_minutes),
         created_at=now,
     )
-    session.add(req)
-    session.flush()
+    req = _insert_request(session, values)
+    set_committed_value(req, "unit", unit)  # known already: the answer names both
+    set_committed_value(req, "shelter", unit.shelter)
     if key_row is not None:
         key_row.request_id = req.id
     if req.protected_identity:
         protected.name_users(session, actor, req, req_in.named_users)
-    audit.record(session, actor, "request.create", "request", req.id, now)
     events.queue_new_request(
         session, shelter=req.shelter, request_code=req.code, now=now, hold_minutes=hold_minutes
     )
+    audit.record(session, actor, "request.create", "request", req.id, now)
     return req
 
 
@@ -264,13 +326,14 @@ def _decide(
     reason: DeclineReason | None = None,
 ) -> None:
     check_transition(req.status, new)
-    if new is not RequestStatus.EXPIRED and hold_expired(req.hold_expires_at, now):
-        raise Conflict(
+    if hold_expired(req.hold_expires_at, now) or not leave_pending(
+        session, req, new, now, actor, reason
+    ):
+        check_transition(req.status, new)  # raises with the state the winner left
+        raise Conflict(  # still pending in the database, but its hold ran out
             "The hold has expired: the place is no longer held for this request.",
             current_status=RequestStatus.EXPIRED.value,
         )
-    if not leave_pending(session, req, new, now, actor, reason):
-        check_transition(req.status, new)  # raises with the state the winner left
     transition_unit(
         session, req.unit, UnitStatus.HELD, unit_to, actor=actor, now=now, source=ChangeSource.API
     )
@@ -387,6 +450,6 @@ def withdraw(session: Session, actor: User, request_id: int, now: datetime) -> P
     req = _visible(session, actor, request_id)
     require_requesting_org(actor, req.organisation_id)
     _decide(session, req, RequestStatus.WITHDRAWN, UnitStatus.FREE, actor, now)
-    audit.record(session, actor, "request.withdraw", "request", req.id, now)
     events.queue_request_withdrawn(session, shelter=req.shelter, request_code=req.code, now=now)
+    audit.record(session, actor, "request.withdraw", "request", req.id, now)
     return req

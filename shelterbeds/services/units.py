@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..domain.enums import ChangeSource, UnitStatus
 from ..domain.errors import Conflict, Invalid, NotFound
@@ -18,7 +19,8 @@ STAFF_SETTABLE = (UnitStatus.FREE, UnitStatus.OCCUPIED, UnitStatus.CLOSED)
 
 
 def get_unit(session: Session, unit_id: int) -> Unit:
-    unit = session.get(Unit, unit_id)
+    """The unit with its shelter (and the shelter's municipality) in one query."""
+    unit = session.get(Unit, unit_id, options=[joinedload(Unit.shelter)])
     if unit is None or unit.retired_at is not None:
         raise NotFound(f"Unit {unit_id} does not exist.")
     return unit
@@ -59,7 +61,9 @@ def transition_unit(
             f"Unit {unit.label} is {unit.status.value}, not {expected.value}.",
             current_status=unit.status.value,
         )
-    session.refresh(unit)
+    # The row now holds exactly these values: no re-read, nothing left to flush.
+    set_committed_value(unit, "status", new)
+    set_committed_value(unit, "status_changed_at", now)
     session.add(
         UnitStatusChange(
             unit_id=unit.id,

@@ -100,13 +100,17 @@ def test_sms_to_shelter_on_request_and_to_requester_on_decision(client, token_fo
         assert CASE not in message.body and "Rum 1" not in message.body
 
 
-def test_an_expired_hold_is_released_when_read_or_searched(client, token_for, demo, session):
-    """Without the clock: reading the request, or searching, releases a hold that ran out."""
+def test_an_expired_hold_is_shown_expired_on_read_and_released_by_the_clock(
+    client, token_for, demo, session
+):
+    """Without the clock: reading the request, or searching, shows a hold that ran out as
+    over (no write); the clock's job then releases it and tells the requester."""
     from datetime import timedelta
 
     from sqlalchemy import update
 
     from shelterbeds.models import PlacementRequest
+    from shelterbeds.services.holds import expire_holds
 
     unit = _unit(session, "sara-huset", "Lägenhet 1")
     req = _request(client, token_for, unit)
@@ -120,12 +124,11 @@ def test_an_expired_hold_is_released_when_read_or_searched(client, token_for, de
     assert [u["label"] for h in r.json["results"] for u in h["units"]] == ["Lägenhet 1"]
     r = client.get(f"/api/v1/requests/{req['id']}", headers=token_for(SOCIALJOUR))
     assert r.json["status"] == "expired"
-    assert [
-        m.to_phone
-        for m in session.scalars(
-            select(OutboxMessage).where(OutboxMessage.kind == "request_expired")
-        )
-    ] == ["+46701234567"]
+    assert session.get(PlacementRequest, req["id"]).status.value == "pending"  # not written
+    assert _sms(session, "request_expired") == []
+    assert expire_holds(session, utcnow()) == 1  # the clock
+    session.commit()
+    assert [m.to_phone for m in _sms(session, "request_expired")] == ["+46701234567"]
 
 
 def _sms(session, kind):

@@ -26,6 +26,7 @@ from shelterbeds.domain.matching import Child, Household, Needs
 from shelterbeds.domain.requests import DeclineReason, Urgency
 from shelterbeds.domain.turnaways import EpisodePolicy
 from shelterbeds.models import Placement, PlacementRequest, Unit, User
+from shelterbeds.services import holds
 from shelterbeds.services import requests as svc
 from shelterbeds.services.requests import RequestInput
 from tests.support.factories import (
@@ -170,9 +171,8 @@ def test_accept_racing_expiry(race_engine, round_):
                 ids["staff"],
                 lambda s, u: svc.accept(s, u, rid, now + timedelta(minutes=59)).id,
             )
-        return _attempt(
-            race_engine, ids["staff"], lambda s, u: svc.expire_holds(s, now + timedelta(minutes=61))
-        )
+        later = now + timedelta(minutes=61)
+        return _attempt(race_engine, ids["staff"], lambda s, u: holds.expire_holds(s, later))
 
     accepted, expired = _race(2, job)
     assert not isinstance(accepted, Exception) and not isinstance(expired, Exception)
