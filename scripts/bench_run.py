@@ -153,11 +153,12 @@ def build(url: str, args: argparse.Namespace, password: str, stats: Any) -> Benc
     return data
 
 
-def tokens(url: str, data: BenchData) -> dict[str, str]:
-    """Fresh API tokens for the benchmark's accounts, by role ("stats": bench_stats's)."""
+def tokens(url: str, data: BenchData, with_stats: bool = True) -> dict[str, str]:
+    """Fresh API tokens for the benchmark's accounts, by role ("stats": bench_stats's, whose
+    account exists only with a statistics history; the admin otherwise)."""
     engine = make_engine(url)
     accounts = dict(data.accounts)
-    stats_email = stats_account(stats_module())
+    stats_email = stats_account(stats_module()) if with_stats else None
     accounts["stats"] = stats_email or accounts["admin"]
     with Session(engine) as session:
         raw = {}
@@ -336,7 +337,7 @@ def run_engine(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
     password = secrets.token_urlsafe(16)
     stats = stats_module()
     data = build(url, args, password, stats)
-    auth_headers = tokens(url, data)
+    auth_headers = tokens(url, data, with_stats=bool(args.stats_years))
     with Server(url, workers=args.workers) as server:
         results = load_probes(server, data, auth_headers, args)
         healthz = results[0]
