@@ -23,10 +23,13 @@ from . import messages, outbox
 URGENT_VALIDITY_SECONDS = 900
 
 
-def locale_for_phone(session: Session, phone: str) -> str:
-    """English if the number is a user's who chose English; Swedish otherwise."""
-    locale = session.scalar(select(User.locale).where(User.phone == phone))
-    return "en" if locale == "en" else "sv"
+def locales_for_phones(session: Session, phones: list[str]) -> dict[str, str]:
+    """Each number's SMS language, in one query: English if it is the phone of a user who
+    chose English, Swedish otherwise."""
+    english = set(
+        session.scalars(select(User.phone).where(User.phone.in_(phones), User.locale == "en"))
+    )
+    return {phone: "en" if phone in english else "sv" for phone in phones}
 
 
 def queue_new_request(
@@ -110,12 +113,10 @@ def _to_on_call_phones(
     phones = list(dict.fromkeys(shelter.on_call_phones or []))
     if not phones:
         return []
-    english = set(
-        session.scalars(select(User.phone).where(User.phone.in_(phones), User.locale == "en"))
-    )  # one query for every phone's language (see locale_for_phone)
+    locales = locales_for_phones(session, phones)
     queued = []
     for phone in phones:
-        body = messages.render(kind, "en" if phone in english else "sv", **context)
+        body = messages.render(kind, locales[phone], **context)
         row = outbox.enqueue(
             session,
             kind=kind,
