@@ -381,12 +381,24 @@ def _record(factory: SessionFactory, outcomes: list[Outcome], now: datetime) -> 
             for c, v, _opt_out in outcomes
             if v["status"] is OutboxStatus.SENT
         ]
+        recorded_sent: set[int] = set()
         if sent:
             session.connection().execute(_SENT, sent)
+            # An executemany reports no row counts: read back which of them it recorded (a
+            # delivery callback may have moved a row on first; then the callback's status
+            # stands). One query per batch.
+            recorded_sent = set(
+                session.scalars(
+                    select(OutboxMessage.id).where(
+                        OutboxMessage.id.in_([row["claim_id"] for row in sent]),
+                        OutboxMessage.status == OutboxStatus.SENT,
+                    )
+                )
+            )
         for claim, values, provider_opt_out in outcomes:
             status = values["status"]
             assert isinstance(status, OutboxStatus)
-            recorded = True
+            recorded = claim.id in recorded_sent
             if status is not OutboxStatus.SENT:
                 if provider_opt_out:
                     record_opt_out(session, claim.to, now, "provider_21610")
