@@ -66,10 +66,10 @@ def roll_up_months(session: Session, now: datetime, limit_months: int = 24) -> i
         month = Period(label, label)
         cells = _settled(live_cells(session, missing + unsettled, month))
         step = 0
-        for shelter_id in unsettled:
+        waiting = _stored_rows(session, label, unsettled)
+        for shelter_id, row in waiting.items():
             cell = cells.get(shelter_id, Cell())
             if cell is not None:
-                row = session.get(ShelterMonth, (shelter_id, label))
                 for name, value in stored_values(cell).items():
                     setattr(row, name, value)
                 step += 1
@@ -82,6 +82,16 @@ def roll_up_months(session: Session, now: datetime, limit_months: int = 24) -> i
         if months >= limit_months:
             break
     return written
+
+
+def _stored_rows(session: Session, label: str, shelter_ids: list[int]) -> dict[int, ShelterMonth]:
+    """{shelter id: its stored row} of one month, in one query (none asked: no query)."""
+    if not shelter_ids:
+        return {}
+    query = select(ShelterMonth).where(
+        ShelterMonth.month == label, ShelterMonth.shelter_id.in_(shelter_ids)
+    )
+    return {row.shelter_id: row for row in session.scalars(query)}
 
 
 def _settled(cells: dict[tuple[int, str], Cell]) -> dict[int, Cell | None]:
