@@ -76,6 +76,10 @@ class VacancyQueryArgs(Schema):
 
     MAX_REMEMBERED = 1024
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._remembered: OrderedDict[Any, Any] = OrderedDict()
+
     def load(self, data: Any, *, many: Any = None, partial: Any = None, unknown: Any = None) -> Any:
         try:
             key: Any = (
@@ -85,13 +89,12 @@ class VacancyQueryArgs(Schema):
             hash(key)
         except TypeError:  # values that are not strings or lists of strings: no memory
             return super().load(data, many=many, partial=partial, unknown=unknown)
-        remembered = self.__dict__.setdefault("_remembered", OrderedDict())
-        query = remembered.get(key)
+        query = self._remembered.get(key)
         if query is None:
             query = super().load(data, many=many, partial=partial, unknown=unknown)
-            remembered[key] = query
-            if len(remembered) > self.MAX_REMEMBERED:
-                remembered.popitem(last=False)
+            self._remembered[key] = query
+            if len(self._remembered) > self.MAX_REMEMBERED:
+                self._remembered.popitem(last=False)
         return query
 
     adults = fields.Integer(load_default=1, validate=validate.Range(1, 10))
