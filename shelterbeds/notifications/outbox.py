@@ -376,13 +376,17 @@ def _record(factory: SessionFactory, outcomes: list[Outcome], now: datetime) -> 
     if not outcomes:
         return
     with factory() as session, session.begin():
+        sent_ids = [c.id for c, v, _opt_out in outcomes if v["status"] is OutboxStatus.SENT]
         sent = [
             {"claim_id": c.id, "claim_token": c.token, "sid": v["provider_id"], "at": v["sent_at"]}
             for c, v, _opt_out in outcomes
             if v["status"] is OutboxStatus.SENT
         ]
         recorded_sent: set[int] = set()
-        if sent:
+        if len(sent) == 1:  # one row: its own row count says whether it was recorded
+            if session.connection().execute(_SENT, sent[0]).rowcount == 1:
+                recorded_sent.add(sent_ids[0])
+        elif sent:
             session.connection().execute(_SENT, sent)
             # An executemany reports no row counts: read back which of them it recorded (a
             # delivery callback may have moved a row on first; then the callback's status
@@ -390,7 +394,7 @@ def _record(factory: SessionFactory, outcomes: list[Outcome], now: datetime) -> 
             recorded_sent = set(
                 session.scalars(
                     select(OutboxMessage.id).where(
-                        OutboxMessage.id.in_([row["claim_id"] for row in sent]),
+                        OutboxMessage.id.in_(sent_ids),
                         OutboxMessage.status == OutboxStatus.SENT,
                     )
                 )

@@ -267,39 +267,45 @@ def test_row_abandoned_in_sending_by_a_dead_worker_is_reconciled(session, clock,
     assert len(http.created) == 1
 
 
+@pytest.mark.parametrize("messages", [1, 3])  # one row (its row count), or a batch
 def test_a_delivery_report_before_the_send_is_recorded_stands(
-    session, clock, twilio_settings, caplog
+    session, clock, twilio_settings, caplog, messages
 ):
-    """The provider reports delivery while its answer to the send is still on the way: the
-    batch's `sent` (written for many rows at once) must not overwrite it, and the log says
-    the row had moved on instead of claiming `sent` was recorded."""
+    """The provider reports delivery of the first message while its answer to the send is
+    still on the way: the `sent` written afterwards must not overwrite it, and the log says
+    the row had moved on instead of claiming `sent` was recorded; the others are `sent`."""
     from urllib.parse import parse_qs, urlsplit
 
-    http = FakeTwilioHttp(clock, ["ok"])
+    http = FakeTwilioHttp(clock, ["ok"] * messages)
     twilio = _sender(twilio_settings, http)
+    reported: list[int] = []
 
     class ReportsFirst:
         def send(self, message):
             sid = twilio.send(message)
             query = parse_qs(urlsplit(message.status_callback).query)
-            with db.new_session() as other, other.begin():  # the callback's own request
-                callbacks.apply_status_callback(
-                    other,
-                    message_sid=sid,
-                    message_status="delivered",
-                    error_code=None,
-                    now=clock(),
-                    outbox_id=int(query["o"][0]),
-                    token=query["t"][0],
-                )
+            if not reported:
+                reported.append(int(query["o"][0]))
+                with db.new_session() as other, other.begin():  # the callback's own request
+                    callbacks.apply_status_callback(
+                        other,
+                        message_sid=sid,
+                        message_status="delivered",
+                        error_code=None,
+                        now=clock(),
+                        outbox_id=reported[0],
+                        token=query["t"][0],
+                    )
             return sid
 
         def find_sent(self, to, body, since):
             return twilio.find_sent(to, body, since)
 
-    message_id = _queue(session, clock)
+    ids = [_queue(session, clock, body=f"Ledig plats {n}") for n in range(messages)]
     caplog.set_level("INFO", logger="shelterbeds.sms")
     dispatch(db.new_session, ReportsFirst(), clock, POLICY)
-    assert _row(session, message_id).status is OutboxStatus.DELIVERED
-    assert "already moved on by a callback" in caplog.text
-    assert len(http.posts) == 1
+    statuses = {i: _row(session, i).status for i in ids}
+    assert statuses.pop(reported[0]) is OutboxStatus.DELIVERED
+    assert set(statuses.values()) <= {OutboxStatus.SENT} and len(statuses) == messages - 1
+    assert caplog.text.count("already moved on by a callback") == 1
+    assert len(http.posts) == messages
