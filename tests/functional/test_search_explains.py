@@ -85,7 +85,7 @@ def test_staffing_is_a_warning_by_time_of_day_not_a_reason_to_fit(sw):
     expected = staffing(False, "Dagtid", now)
     if expected.warning:  # the demo shelters are staffed by day only
         assert 'data-testid="staffing-warning"' in r.text and "Inte bemannat nu" in r.text
-        assert "Bemanning: Dagtid." in r.text
+        assert 'Bemanning: <span lang="sv">Dagtid</span>.' in r.text
     else:
         assert 'data-testid="staffing-note"' in r.text
 
