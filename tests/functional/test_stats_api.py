@@ -19,6 +19,7 @@ from sqlalchemy import select
 from shelterbeds.domain.clock import STOCKHOLM, utcnow
 from shelterbeds.domain.enums import UnitStatus
 from shelterbeds.domain.periods import add_months, month_label, month_start
+from shelterbeds.domain.turnaways import MAX_AGE
 from shelterbeds.models import Shelter, Unit
 from tests.support.factories import (
     ADMIN,
@@ -49,6 +50,8 @@ def scripted(client, demo, token_for, session):
     boundary = month_start(today.year, today.month)
     if now - boundary < timedelta(hours=1):
         pytest.skip("the first hour of a month: the refusal before it may be too old to enter")
+    if now - (boundary - timedelta(minutes=30)) > MAX_AGE:
+        pytest.skip("the last half hour of a 31-day month: 23:30 before it is too old to enter")
     this = month_label(today.year, today.month)
     before = month_label(*add_months(today.year, today.month, -1))
     orebro, sara, worker = token_for(STAFF_OREBRO), token_for(STAFF_SARA), token_for(SOCIALJOUR)
