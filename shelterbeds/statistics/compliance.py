@@ -21,7 +21,7 @@ from ..domain.enums import ChangeSource
 from ..domain.periods import Period, days_between
 from ..models import Shelter, ShelterConfirmation, ShelterMonth, Unit, UnitStatusChange
 from .common import Family, ratio
-from .sql import Filters, in_period, local_day, month_of, rows_of, shelter_scope
+from .sql import Filters, among, local_day, month_of, rows_of, shelter_scope
 
 STAFF_SOURCES = (ChangeSource.WEB, ChangeSource.API, ChangeSource.SMS)
 
@@ -43,25 +43,39 @@ def _shelters(session: Session, filters: Filters) -> list[Any]:
 
 
 def live_reported(
-    session: Session, ids: Sequence[int], period: Period
+    session: Session,
+    ids: Sequence[int],
+    period: Period,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> dict[tuple[int, str], int]:
-    """{(shelter id, month): local days with a report}, from confirmations and staff changes."""
+    """{(shelter id, month): local days with a report}, from confirmations and staff changes
+    (only stamps from `since` and before `until`, each a local midnight, when given)."""
     if not ids:
         return {}
+    start = period.start if since is None else max(since, period.start)
+    end = period.end if until is None else min(until, period.end)
+    if end <= start:
+        return {}
+
+    def within(column: Any) -> Any:
+        return (column >= start) & (column < end)
+
     confirmations = select(
         ShelterConfirmation.shelter_id.label("shelter_id"),
         ShelterConfirmation.confirmed_at.label("at"),
     ).where(
-        ShelterConfirmation.shelter_id.in_(ids),
-        in_period(ShelterConfirmation.confirmed_at, period),
+        among(session, ShelterConfirmation.shelter_id, ids),
+        within(ShelterConfirmation.confirmed_at),
     )
     changes = (
         select(Unit.shelter_id.label("shelter_id"), UnitStatusChange.changed_at.label("at"))
         .join(Unit, Unit.id == UnitStatusChange.unit_id)
         .where(
-            Unit.shelter_id.in_(ids),
+            among(session, Unit.shelter_id, ids),
             UnitStatusChange.source.in_(STAFF_SOURCES),
-            in_period(UnitStatusChange.changed_at, period),
+            within(UnitStatusChange.changed_at),
         )
     )
     stamps = union_all(confirmations, changes).subquery()
@@ -80,29 +94,33 @@ def live_reported(
 def _reported(
     session: Session, ids: Sequence[int], period: Period, now: datetime
 ) -> dict[tuple[int, str], int]:
-    """Stored figures of ended months (`shelter_months`), the rest computed live."""
+    """Stored figures (`shelter_months`), the days after a running month's stored row and
+    months without a row computed live."""
     reported: dict[tuple[int, str], int] = {}
     if not ids:
         return reported
     stored = session.execute(
-        select(ShelterMonth.shelter_id, ShelterMonth.month, ShelterMonth.days_reported).where(
-            ShelterMonth.shelter_id.in_(ids), ShelterMonth.month.in_(period.months)
-        )
+        select(
+            ShelterMonth.shelter_id,
+            ShelterMonth.month,
+            ShelterMonth.days_reported,
+            ShelterMonth.counted_until,
+        ).where(among(session, ShelterMonth.shelter_id, ids), ShelterMonth.month.in_(period.months))
     )
-    have: set[tuple[int, str]] = set()
-    for shelter_id, month, days in stored:
+    partial: dict[tuple[str, datetime], list[int]] = defaultdict(list)
+    for shelter_id, month, days, until in stored:
         reported[(shelter_id, month)] = days
-        have.add((shelter_id, month))
-    missing = [
-        label
-        for label, _start, end in period.bounds
-        if end > now or any((i, label) not in have for i in ids)
-    ]
+        if until is not None:  # counted up to a midnight of the month: add the days after
+            partial[(month, until)].append(shelter_id)
+    for (month, until), some in partial.items():
+        live = live_reported(session, some, Period(month, month), since=until)
+        for key, days in live.items():
+            reported[key] += days
+    missing = [label for label in period.months if any((i, label) not in reported for i in ids)]
     if missing:
         live = live_reported(session, ids, Period(missing[0], missing[-1]))
-        for (shelter_id, month), days in live.items():
-            if (shelter_id, month) not in have:
-                reported[(shelter_id, month)] = days
+        for key, days in live.items():
+            reported.setdefault(key, days)
     return reported
 
 
@@ -120,18 +138,26 @@ def compute(
     sums: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
     last: dict[tuple[Any, ...], datetime | None] = {}
     bounds = period.bounds  # computed once: it converts every month's local midnights
+    # Days of each month up to today, for every shelter registered before the month began
+    # (counted once, not per shelter: thousands of shelter-months per answer).
+    whole = [days_between(start, min(end, now)) for _label, start, end in bounds]
     for s in shelters:
         created = as_utc(s.created_at)
-        for label, start, end in bounds:
-            opened = max(start, created)
-            days = days_between(opened, min(end, now))
-            keys = {"shelter": s.slug, "month": label, "municipality": s.municipality_code}
+        keys = {"shelter": s.slug, "municipality": s.municipality_code}
+        confirmed = as_utc(s.confirmed_at) if s.confirmed_at else None
+        for (label, start, end), days in zip(bounds, whole, strict=True):
+            if created >= end:
+                days = 0
+            elif created > start:
+                days = days_between(created, min(end, now))
+            keys["month"] = label
             key = tuple(keys[k] for k in by)
             # Stamps from before the shelter was registered (imported history) do not count.
-            sums[key][0] += min(reported.get((s.id, label), 0), days)
-            sums[key][1] += days
+            acc = sums[key]
+            acc[0] += min(reported.get((s.id, label), 0), days)
+            acc[1] += days
             if "shelter" in by:
-                last[key] = as_utc(s.confirmed_at) if s.confirmed_at else None
+                last[key] = confirmed
     rows = []
     for key in sorted(sums, key=lambda k: tuple(str(x) for x in k)):
         days_reported, days = sums[key]

@@ -24,7 +24,7 @@ from ..domain.periods import Period
 from ..models import Shelter, ShelterMonth, Unit, UnitStatusChange
 from ..models.types import UTCDateTime
 from .common import Family, ratio
-from .sql import Filters, rows_of, shelter_scope
+from .sql import Filters, among, rows_of, shelter_scope
 
 C = UnitStatusChange
 
@@ -38,15 +38,21 @@ def scoped_shelters(session: Session, filters: Filters) -> list[tuple[int, str, 
 
 
 def live_month(
-    session: Session, shelter_ids: Iterable[int], period: Period, month: str, now: datetime
+    session: Session,
+    shelter_ids: Iterable[int],
+    period: Period,
+    month: str,
+    now: datetime,
+    since: datetime | None = None,
 ) -> dict[int, tuple[int, int, int]]:
     """{shelter id: (unit-nights open, unit-nights occupied, nights full)} for one month,
-    from the status history (nights after `now` are not counted yet)."""
+    from the status history (nights after `now` are not counted yet; with `since`, only the
+    nights after it: the rest of a month whose row is stored up to `since`)."""
     ids = list(shelter_ids)
-    nights = [t for t in period.nights(month) if t <= now]
+    nights = [t for t in period.nights(month) if t <= now and (since is None or t > since)]
     if not ids or not nights:
         return {}
-    month_start = next(start for label, start, _end in period.bounds if label == month)
+    month_start = since or next(start for label, start, _end in period.bounds if label == month)
     census = union_all(*[select(literal(t, UTCDateTime()).label("t")) for t in nights]).subquery()
     cols = (C.id, C.unit_id, C.to_status, C.changed_at, Unit.shelter_id)
     within = (
@@ -125,7 +131,8 @@ def _carried(session: Session, ids: list[int], month_start: datetime) -> Any:
 def month_figures(
     session: Session, shelters: Sequence[tuple[int, str, str]], period: Period, now: datetime
 ) -> dict[tuple[int, str], tuple[int, int, int]]:
-    """{(shelter id, month): figures}: stored rollups for ended months, live otherwise."""
+    """{(shelter id, month): figures}: stored rollups, the nights after a running month's
+    stored row computed live, and months without a row computed live."""
     ids = [s[0] for s in shelters]
     out: dict[tuple[int, str], tuple[int, int, int]] = {}
     if not ids:
@@ -137,17 +144,29 @@ def month_figures(
             ShelterMonth.unit_nights_open,
             ShelterMonth.unit_nights_occupied,
             ShelterMonth.nights_full,
-        ).where(ShelterMonth.shelter_id.in_(ids), ShelterMonth.month.in_(period.months))
+            ShelterMonth.counted_until,
+        ).where(among(session, ShelterMonth.shelter_id, ids), ShelterMonth.month.in_(period.months))
     )  # plain rows, not ORM objects: thousands per answer
-    for shelter_id, month, opened, occupied, full in stored:
+    partial: dict[tuple[str, datetime], list[int]] = defaultdict(list)
+    for shelter_id, month, opened, occupied, full, until in stored:
         out[(shelter_id, month)] = (opened, occupied, full)
+        if until is not None:  # counted up to a midnight of the month: add the nights after
+            partial[(month, until)].append(shelter_id)
+    for (month, until), some in partial.items():
+        live = live_month(session, some, period, month, now, since=until)
+        for shelter_id in some:
+            opened, occupied, full = live.get(shelter_id, (0, 0, 0))
+            a, b, c = out[(shelter_id, month)]
+            out[(shelter_id, month)] = (a + opened, b + occupied, c + full)
     # Months before the first status change have nothing to count (the index on
     # changed_at makes this a single lookup).
-    first = session.scalar(select(func.min(C.changed_at)))
+    first: Any = False
     for label, _start, end in period.bounds:
-        missing = [i for i in ids if (i, label) not in out or end > now]
+        missing = [i for i in ids if (i, label) not in out]
         if not missing:
             continue
+        if first is False:
+            first = session.scalar(select(func.min(C.changed_at)))
         if first is None or end <= first:
             out.update({(i, label): (0, 0, 0) for i in missing})
             continue
