@@ -20,7 +20,8 @@ from ..domain.clock import as_utc, utcnow
 from ..domain.enums import ChangeSource
 from ..domain.periods import Period, days_between
 from ..models import Shelter, ShelterConfirmation, ShelterMonth, Unit, UnitStatusChange
-from .common import Family, ratio
+from .common import Family, ordered, ratio
+from .occupancy import complete_months
 from .sql import Filters, among, local_day, month_of, rows_of, shelter_scope
 
 STAFF_SOURCES = (ChangeSource.WEB, ChangeSource.API, ChangeSource.SMS)
@@ -124,16 +125,72 @@ def _reported(
     return reported
 
 
+def _summed(
+    session: Session, shelters: Sequence[Any], period: Period, now: datetime, per_month: bool
+) -> dict[tuple[int, str | None], int]:
+    """{(shelter id, month or None for the period): days reported}, capped by the days the
+    shelter existed in each month.
+
+    A shelter registered before the period began cannot have reported on more days than
+    the month had, so its months stored whole for every such shelter are summed by the
+    database (a row per shelter, not per shelter-month); its other months, usually only the
+    running one, and every month of a shelter registered later are counted per month.
+    """
+    start = period.start
+    established = [s.id for s in shelters if as_utc(s.created_at) <= start]
+    young = [s for s in shelters if as_utc(s.created_at) > start]
+    out: dict[tuple[int, str | None], int] = defaultdict(int)
+    complete = complete_months(session, established, period)
+    if complete:
+        group = [ShelterMonth.shelter_id, *([ShelterMonth.month] if per_month else [])]
+        query = (
+            select(*group, func.sum(ShelterMonth.days_reported))
+            .where(
+                among(session, ShelterMonth.shelter_id, established),
+                ShelterMonth.month.in_(complete),
+                ShelterMonth.counted_until.is_(None),
+            )
+            .group_by(*group)
+        )
+        for row in session.execute(query):
+            out[(row[0], row[1] if per_month else None)] += int(row[-1])
+    rest = [label for label in period.months if label not in complete]
+    if established and rest:
+        cells = _reported(session, established, Period(rest[0], rest[-1]), now)
+        wanted = set(rest)
+        for (shelter_id, label), days in cells.items():
+            if label in wanted:
+                out[(shelter_id, label if per_month else None)] += days
+    # Months that ended before a shelter was registered count nothing for it: not read.
+    first = min((as_utc(s.created_at) for s in young), default=None)
+    counted = [label for label, _start, end in period.bounds if first is not None and end > first]
+    if counted:
+        cells = _reported(session, [s.id for s in young], Period(counted[0], counted[-1]), now)
+        bounds = [b for b in period.bounds if b[0] in set(counted)]  # once, not per shelter
+        for s in young:
+            created = as_utc(s.created_at)
+            for label, month_start, end in bounds:
+                if created >= end:
+                    continue
+                days = days_between(max(month_start, created), min(end, now))
+                # Stamps from before the shelter was registered (imported history) do not
+                # count.
+                found = min(cells.get((s.id, label), 0), days)
+                out[(s.id, label if per_month else None)] += found
+    return out
+
+
 def compute(
     session: Session, period: Period, by: Sequence[str], filters: Filters, now: Any
 ) -> list[dict[str, Any]]:
     """Days reported, days in period, compliance (and, by shelter, hours since confirmed)."""
     now = now or utcnow()
     shelters = _shelters(session, filters)
+    per_month = "month" in by
     cache = session.info.setdefault("stats_compliance", {})  # rows and totals share it
-    key = (period, filters, now)
+    key = (period, filters, now, per_month)
     if key not in cache:
-        cache[key] = _reported(session, [s.id for s in shelters], period, now)
+        cache[key] = _summed(session, shelters, period, now, per_month)
     reported = cache[key]
     sums: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
     last: dict[tuple[Any, ...], datetime | None] = {}
@@ -143,23 +200,31 @@ def compute(
     whole = [days_between(start, min(end, now)) for _label, start, end in bounds]
     for s in shelters:
         created = as_utc(s.created_at)
-        keys = {"shelter": s.slug, "municipality": s.municipality_code}
+        keys: dict[str, Any] = {"shelter": s.slug, "municipality": s.municipality_code}
         confirmed = as_utc(s.confirmed_at) if s.confirmed_at else None
-        for (label, start, end), days in zip(bounds, whole, strict=True):
-            if created >= end:
-                days = 0
-            elif created > start:
-                days = days_between(created, min(end, now))
-            keys["month"] = label
+        if per_month:
+            for (label, start, end), days in zip(bounds, whole, strict=True):
+                if created >= end:
+                    days = 0
+                elif created > start:
+                    days = days_between(created, min(end, now))
+                keys["month"] = label
+                key = tuple(keys[k] for k in by)
+                acc = sums[key]
+                acc[0] += reported.get((s.id, label), 0)
+                acc[1] += days
+                if "shelter" in by:
+                    last[key] = confirmed
+        else:
+            # Local days never straddle a month: the period's days are the months' days.
             key = tuple(keys[k] for k in by)
-            # Stamps from before the shelter was registered (imported history) do not count.
             acc = sums[key]
-            acc[0] += min(reported.get((s.id, label), 0), days)
-            acc[1] += days
+            acc[0] += reported.get((s.id, None), 0)
+            acc[1] += days_between(max(period.start, created), min(period.end, now))
             if "shelter" in by:
                 last[key] = confirmed
     rows = []
-    for key in sorted(sums, key=lambda k: tuple(str(x) for x in k)):
+    for key in ordered(sums):
         days_reported, days = sums[key]
         row: dict[str, Any] = dict(zip(by, key, strict=True))
         row.update(days_reported=days_reported, days=days, compliance=ratio(days_reported, days))

@@ -23,7 +23,7 @@ from ..domain.enums import UnitStatus
 from ..domain.periods import Period
 from ..models import Shelter, ShelterMonth, Unit, UnitStatusChange
 from ..models.types import UTCDateTime
-from .common import Family, ratio
+from .common import Family, ordered, ratio
 from .sql import Filters, among, rows_of, shelter_scope
 
 C = UnitStatusChange
@@ -176,6 +176,71 @@ def month_figures(
     return out
 
 
+def complete_months(session: Session, ids: Sequence[int], period: Period) -> list[str]:
+    """The period's months whose row is stored and whole for every one of `ids`."""
+    if not ids:
+        return []
+    query = (
+        select(ShelterMonth.month, func.count())
+        .where(
+            among(session, ShelterMonth.shelter_id, ids),
+            ShelterMonth.month.in_(period.months),
+            ShelterMonth.counted_until.is_(None),
+        )
+        .group_by(ShelterMonth.month)
+    )
+    return sorted(month for month, n in session.execute(query) if n == len(ids))
+
+
+def summed_figures(
+    session: Session,
+    shelters: Sequence[tuple[int, str, str]],
+    period: Period,
+    now: datetime,
+    per_shelter: bool,
+) -> dict[tuple[int, str], tuple[int, int, int]]:
+    """{(shelter id, or 0 for all of them, month): figures}.
+
+    Months stored whole for every shelter are summed by the database (12 rows a period
+    without the shelter key, instead of thousands of shelter-months); the others, usually
+    only the running month, as `month_figures`.
+    """
+    ids = [s[0] for s in shelters]
+    out: dict[tuple[int, str], tuple[int, int, int]] = {}
+    complete = complete_months(session, ids, period)
+    if complete:
+        group = [ShelterMonth.shelter_id] if per_shelter else []
+        query = (
+            select(
+                *group,
+                ShelterMonth.month,
+                func.sum(ShelterMonth.unit_nights_open),
+                func.sum(ShelterMonth.unit_nights_occupied),
+                func.sum(ShelterMonth.nights_full),
+            )
+            .where(
+                among(session, ShelterMonth.shelter_id, ids),
+                ShelterMonth.month.in_(complete),
+                ShelterMonth.counted_until.is_(None),
+            )
+            .group_by(*group, ShelterMonth.month)
+        )
+        for row in session.execute(query):
+            shelter_id = row[0] if per_shelter else 0
+            month, opened, occupied, full = row[-4:]
+            out[(shelter_id, month)] = (int(opened), int(occupied), int(full))
+    for label in period.months:
+        if label in complete:
+            continue
+        for (shelter_id, month), values in month_figures(
+            session, shelters, Period(label, label), now
+        ).items():
+            key = (shelter_id if per_shelter else 0, month)
+            a, b, c = out.get(key, (0, 0, 0))
+            out[key] = (a + values[0], b + values[1], c + values[2])
+    return out
+
+
 def compute(
     session: Session, period: Period, by: Sequence[str], filters: Filters, now: Any
 ) -> list[dict[str, Any]]:
@@ -183,21 +248,27 @@ def compute(
     now = now or utcnow()
     shelters = scoped_shelters(session, filters)
     info = {s[0]: s for s in shelters}
+    info[0] = (0, None, None)  # all shelters' sum
     # The rows and the totals of one answer need the same figures: compute them once.
     cache = session.info.setdefault("stats_occupancy", {})
-    key = (period, filters, now)
+    per_shelter = "shelter" in by or "municipality" in by
+    key = (period, filters, now, per_shelter)
+    if key not in cache and (period, filters, now, True) in cache:
+        key = (period, filters, now, True)  # the rows' figures give the totals too
     if key not in cache:
-        cache[key] = month_figures(session, shelters, period, now)
+        cache[key] = summed_figures(session, shelters, period, now, per_shelter)
     figures = cache[key]
     sums: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0])
-    for (shelter_id, month), values in figures.items():
+    where = [{"month": 0, "shelter": 1, "municipality": 2}[k] for k in by]
+    for (shelter_id, month), (opened, occupied, full) in figures.items():
         _id, slug, municipality = info[shelter_id]
-        keys = {"shelter": slug, "month": month, "municipality": municipality}
-        acc = sums[tuple(keys[k] for k in by)]
-        for i, v in enumerate(values):
-            acc[i] += v
+        values = (month, slug, municipality)
+        acc = sums[tuple(values[i] for i in where)]
+        acc[0] += opened
+        acc[1] += occupied
+        acc[2] += full
     rows = []
-    for key in sorted(sums, key=lambda k: tuple(str(x) for x in k)):
+    for key in ordered(sums):
         opened, occupied, full = sums[key]
         row: dict[str, Any] = dict(zip(by, key, strict=True))
         row.update(
