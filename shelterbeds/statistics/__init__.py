@@ -82,7 +82,7 @@ def answer(
         },
         "suppressed": not exact,
     }
-    if not exact:
+    if not exact and family.counts:  # unit-nights and days are never suppressed
         hide = lambda r: suppress_row(r, family.counts, family.derived)  # noqa: E731
         result["rows"] = [hide(r) for r in rows]
         result["totals"] = hide(result["totals"])

@@ -271,12 +271,10 @@ def compute(
     for key in ordered(sums):
         opened, occupied, full = sums[key]
         row: dict[str, Any] = dict(zip(by, key, strict=True))
-        row.update(
-            unit_nights_open=opened,
-            unit_nights_occupied=occupied,
-            occupancy=ratio(occupied, opened),
-            nights_full=full,
-        )
+        row["unit_nights_open"] = opened
+        row["unit_nights_occupied"] = occupied
+        row["occupancy"] = ratio(occupied, opened)
+        row["nights_full"] = full
         rows.append(row)
     return rows
 
