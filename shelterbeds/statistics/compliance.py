@@ -152,8 +152,9 @@ def _summed(
             )
             .group_by(*group)
         )
-        for row in session.execute(query):
-            out[(row[0], row[1] if per_month else None)] += int(row[-1])
+        for row in session.execute(query).all():
+            values: Any = row  # shelter id, (month,) days reported
+            out[(int(values[0]), str(values[1]) if per_month else None)] += int(values[-1])
     rest = [label for label in period.months if label not in complete]
     if established and rest:
         cells = _reported(session, established, Period(rest[0], rest[-1]), now)

@@ -225,10 +225,11 @@ def summed_figures(
             )
             .group_by(*group, ShelterMonth.month)
         )
-        for row in session.execute(query):
-            shelter_id = row[0] if per_shelter else 0
-            month, opened, occupied, full = row[-4:]
-            out[(shelter_id, month)] = (int(opened), int(occupied), int(full))
+        for row in session.execute(query).all():
+            values: Any = row  # (shelter id,) month and three sums
+            shelter_id = int(values[0]) if per_shelter else 0
+            month, opened, occupied, full = values[-4:]
+            out[(shelter_id, str(month))] = (int(opened), int(occupied), int(full))
     for label in period.months:
         if label in complete:
             continue
@@ -247,7 +248,7 @@ def compute(
     """Unit-nights open and occupied, occupancy and nights full, summed by `by`."""
     now = now or utcnow()
     shelters = scoped_shelters(session, filters)
-    info = {s[0]: s for s in shelters}
+    info: dict[int, tuple[int, str | None, str | None]] = {s[0]: s for s in shelters}
     info[0] = (0, None, None)  # all shelters' sum
     # The rows and the totals of one answer need the same figures: compute them once.
     cache = session.info.setdefault("stats_occupancy", {})

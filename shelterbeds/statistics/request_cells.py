@@ -206,7 +206,7 @@ def _stored_months(session: Session, ids: list[int], period: Period) -> list[tup
         query = select(SM.month, func.count(), times, *sums).where(*where).group_by(SM.month)
         out = []
         for label, count, data, *counts in session.execute(query):
-            cell = Cell(*(int(c) for c in counts))
+            cell = _summed_cell([int(c) for c in counts])
             cell.seconds = unpack_seconds(data) if data else []
             out.append((label, int(count), cell))
         return out
@@ -224,10 +224,16 @@ def _stored_months(session: Session, ids: list[int], period: Period) -> list[tup
         shelter_months[label] = shelter_months.get(label, 0) + 1
     out = []
     for label, (acc, packed) in joined.items():
-        cell = Cell(*acc)
+        cell = _summed_cell(acc)
         cell.seconds = unpack_seconds(bytes(packed))
         out.append((label, shelter_months[label], cell))
     return out
+
+
+def _summed_cell(counts: Sequence[int]) -> Cell:
+    """A cell of the STORED counts, in their order."""
+    requests, accepted, declined, withdrawn, expired = counts
+    return Cell(requests, accepted, declined, withdrawn, expired)
 
 
 def stored_values(cell: Cell) -> dict[str, Any]:

@@ -85,7 +85,7 @@ def month_cells(
             ShelterMonth.refusals.is_not(None),
         )
     )
-    out = {(s, m): (n, e) for s, m, n, e in stored}
+    out = {(s, m): (n or 0, e or 0) for s, m, n, e in stored}  # never NULL: filtered
     missing = [label for label in period.months if any((i, label) not in out for i in ids)]
     if missing:
         live = Period(missing[0], missing[-1])

@@ -20,8 +20,8 @@ from shelterbeds.domain.requests import RequestStatus
 from shelterbeds.models import ShelterMonth, UnmetNeedSignal
 from shelterbeds.services.stats_rollup import roll_up_months
 from shelterbeds.statistics import Filters, answer, requests, unmet
-from shelterbeds.statistics.request_cells import unpack_seconds
 from shelterbeds.statistics.common import grouped
+from shelterbeds.statistics.request_cells import unpack_seconds
 from tests.support.history import COUNTY, MUNICIPALITY, OTHER_MUNICIPALITY, at, build_history
 
 SCOPE = Filters(county=COUNTY)
