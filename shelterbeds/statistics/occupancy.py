@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import case, func, literal, or_, select, true, union_all
@@ -259,15 +260,21 @@ def compute(
     if key not in cache:
         cache[key] = summed_figures(session, shelters, period, now, per_shelter)
     figures = cache[key]
-    sums: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0])
+    sums: dict[tuple[Any, ...], list[int]] = {}
     where = [{"month": 0, "shelter": 1, "municipality": 2}[k] for k in by]
+    # The group key of (month, slug, municipality): thousands of cells per answer.
+    pick: Any = (lambda v: ()) if not where else itemgetter(*where)
+    single = len(where) == 1
     for (shelter_id, month), (opened, occupied, full) in figures.items():
         _id, slug, municipality = info[shelter_id]
-        values = (month, slug, municipality)
-        acc = sums[tuple(values[i] for i in where)]
-        acc[0] += opened
-        acc[1] += occupied
-        acc[2] += full
+        group = pick((month, slug, municipality))
+        acc = sums.get((group,) if single else group)
+        if acc is None:
+            sums[(group,) if single else group] = [opened, occupied, full]
+        else:
+            acc[0] += opened
+            acc[1] += occupied
+            acc[2] += full
     rows = []
     for key in ordered(sums):
         opened, occupied, full = sums[key]
