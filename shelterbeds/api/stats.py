@@ -10,7 +10,7 @@ from ..authz import current_actor, roles_required
 from ..domain.clock import utcnow
 from ..domain.enums import Role
 from ..extensions import db
-from ..schemas.stats import ANSWERS, StatsArgs
+from ..schemas.stats import ANSWERS, StatsArgs, dump_answer
 from ..services.statistics import figures_for
 from ..statistics import FAMILIES
 from ..statistics.export import XLSX, render
@@ -44,7 +44,7 @@ def _answer(family: str, args: dict[str, Any]) -> Any:
         municipality=args["municipality"],
     )
     if args["format"] == "json":
-        return jsonify(ANSWERS[family]().dump(result))
+        return jsonify(dump_answer(family, result))
     body, mimetype, filename = render(
         result, list(FAMILIES[family].metrics), family, args["format"]
     )

@@ -67,8 +67,10 @@ def job_table(settings: Settings) -> list[Job]:
         Job("expire_holds", expire_holds, _every(30)),
         Job("remind_half_held", remind_half_held, _every(60)),
         Job("remind_reviews", remind_reviews, _local(9, 0)),
-        # Occupancy of ended months, stored once (statistics read it instead of history).
-        Job("roll_up_statistics", roll_up_statistics, _local(2, 30)),
+        # Statistics rollups (read instead of the history): ended months, and the running
+        # month up to the midnight just passed — soon after it, so that an answer computes
+        # at most minutes of history live (00:10 exists on DST days; 02:30 does not in March).
+        Job("roll_up_statistics", roll_up_statistics, _local(0, 10)),
         # Retention: remove case details past SHELTERBEDS_RETENTION_MONTHS (quiet hours).
         Job("anonymise_expired", anonymise_expired, _local(3, 15)),
     ]

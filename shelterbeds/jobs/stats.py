@@ -1,4 +1,4 @@
-"""Job: store the occupancy figures of ended months (statistics rollups)."""
+"""Job: store the statistics rollups (ended months, the running month to last midnight)."""
 
 from __future__ import annotations
 
@@ -15,5 +15,5 @@ def roll_up_statistics(ctx: JobContext) -> int:
     with ctx.db.transaction() as session:
         written = roll_up_months(session, ctx.now())
     if written:
-        log.info("statistics: %d shelter-months of occupancy stored", written)
+        log.info("statistics: %d shelter-month rows stored", written)
     return written

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base
@@ -36,6 +36,9 @@ class ShelterMonth(Base):
     """One shelter's figures for one completed local month (a rollup, recomputable)."""
 
     __tablename__ = "shelter_months"
+    # A period's rows of every shelter in scope: by month first (the primary key leads with
+    # the shelter, and scanning the table grows with the years stored).
+    __table_args__ = (Index("ix_shelter_months_month_shelter", "month", "shelter_id"),)
 
     shelter_id: Mapped[int] = mapped_column(
         ForeignKey("shelters.id", ondelete="CASCADE"), primary_key=True
@@ -52,7 +55,16 @@ class ShelterMonth(Base):
     declined: Mapped[int | None] = mapped_column()
     withdrawn: Mapped[int | None] = mapped_column()
     expired: Mapped[int | None] = mapped_column()
-    # Seconds from request to accept/decline of each decided request, ascending, separated
-    # by spaces: exact medians and percentiles of any set of shelter-months can be merged.
-    decision_seconds: Mapped[str | None] = mapped_column(Text())
+    # Seconds from request to accept/decline of each decided request, ascending, packed as
+    # little-endian 32-bit integers (statistics/request_cells.py): exact medians and
+    # percentiles of any set of shelter-months can be merged, and reading them is a copy.
+    decision_times: Mapped[bytes | None] = mapped_column(LargeBinary())
+    # Turn-aways of the shelter-month (rows; distinct episodes within it), stored once no
+    # refusal can be entered for the month any more (31 days after it ended); NULL until then.
+    refusals: Mapped[int | None] = mapped_column()
+    episodes: Mapped[int | None] = mapped_column()
+    # NULL: the whole month is counted (it has ended). The running month's row counts its
+    # unit-nights and days reported up to this instant (a local midnight) only; the rest is
+    # computed live and the row is completed once the month has ended.
+    counted_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

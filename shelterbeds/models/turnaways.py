@@ -55,7 +55,9 @@ class TurnAway(Base):
             name="request_channel",
         ),
         Index("ix_turn_aways_shelter_occurred", "shelter_id", "occurred_at"),
-        Index("ix_turn_aways_occurred_at", "occurred_at"),
+        # Statistics by period; with the episode, a period's distinct episodes are counted
+        # from the index alone (it replaces the index on occurred_at only).
+        Index("ix_turn_aways_occurred_episode", "occurred_at", "episode_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

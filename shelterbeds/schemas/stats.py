@@ -124,3 +124,55 @@ def _schemas(family: Family) -> type[Schema]:
 
 
 ANSWERS: dict[str, type[Schema]] = {name: _schemas(f) for name, f in FAMILIES.items()}
+
+
+def _converter(family: Family, name: str) -> Any:
+    """How the answer schema's field for metric `name` dumps a value (None stays None)."""
+    if name in family.counts:
+        return None  # fields.Raw: as it is (an integer or "<3")
+    if name in INTEGER_METRICS:
+        return int
+    if name in TEXT_METRICS:
+        return str
+    return float
+
+
+def dump_answer(name: str, result: dict[str, Any]) -> dict[str, Any]:
+    """`ANSWERS[name]().dump(result)`, without marshmallow's per-field machinery.
+
+    A 12-month figure by shelter and month has thousands of rows: dumping them through
+    nested schemas cost more than computing them (docs/STATISTICS.md, "Speed"). The same
+    conversions as the schema's fields, key for key; tests/functional/test_stats_api.py
+    compares the two on every family.
+    """
+    family = FAMILIES[name]
+    convert = {m: _converter(family, m) for m in family.metrics}
+    keys = list(family.keys)
+
+    def metrics(values: dict[str, Any]) -> dict[str, Any]:
+        out = {}
+        for m, to in convert.items():
+            if m in values:
+                v = values[m]
+                out[m] = v if to is None or v is None else to(v)
+        return out
+
+    def row(values: dict[str, Any]) -> dict[str, Any]:
+        out = {k: None if values[k] is None else str(values[k]) for k in keys if k in values}
+        out.update(metrics(values))
+        return out
+
+    previous = result["previous"]
+    return {
+        "from": str(result["from"]),
+        "to": str(result["to"]),
+        "by": [str(k) for k in result["by"]],
+        "rows": [row(r) for r in result["rows"]],
+        "totals": metrics(result["totals"]),
+        "previous": {
+            "from": str(previous["from"]),
+            "to": str(previous["to"]),
+            "totals": metrics(previous["totals"]),
+        },
+        "suppressed": bool(result["suppressed"]),
+    }

@@ -1,25 +1,35 @@
-"""Monthly rollups: store each ended local month's unit-nights, days reported and request
-outcomes per shelter.
+"""Monthly rollups: store each local month's unit-nights, days reported, request outcomes and
+turn-aways per shelter.
 
-A unit's status history only grows at "now", so an ended month's occupancy never changes; a
-request leaves "pending" exactly once, so a month's request outcomes are final once none is
-pending. Storing them makes a 12-month figure read 12 rows per shelter instead of the history
-(docs/STATISTICS.md, "Speed"). Idempotent: only what is not stored yet is computed.
+A unit's status history and confirmations only grow at "now", so an ended month's occupancy
+and days reported never change, and neither do the nights and days of the running month that
+have passed: the running month is stored up to its last local midnight (`counted_until`) and
+completed once it has ended. A request leaves "pending" exactly once, so a month's request
+outcomes are final once none is pending. A turn-away may be entered up to 31 days after it
+happened, so a month's refusals are final 31 days after the month ended. Storing them makes a
+12-month figure read 12 rows per shelter instead of the history (docs/STATISTICS.md,
+"Speed"). Idempotent: only what is not stored yet is computed.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from ..domain.clock import STOCKHOLM
-from ..domain.periods import Period, add_months, month_label
-from ..models import Shelter, ShelterMonth, UnitStatusChange
+from ..domain.periods import Period, add_months, local_midnight, month_label, month_start
+from ..domain.turnaways import MAX_AGE
+from ..models import Shelter, ShelterMonth, TurnAway, UnitStatusChange
 from ..statistics.compliance import live_reported
 from ..statistics.occupancy import live_month
 from ..statistics.request_cells import Cell, live_cells, stored_values
+from ..statistics.sql import in_period
+
+# A month's turn-aways are final once none can be entered for it any more (31 days after
+# its end, domain/turnaways.py), with an hour's margin for a transaction still in flight.
+TURNAWAYS_FINAL_AFTER = MAX_AGE + timedelta(hours=1)
 
 
 def ended_months(session: Session, now: datetime) -> Period | None:
@@ -35,46 +45,75 @@ def ended_months(session: Session, now: datetime) -> Period | None:
     return Period(month_label(start.year, start.month), month_label(*last))
 
 
-def roll_up_months(session: Session, now: datetime, limit_months: int = 24) -> int:
-    """Store the missing (shelter, month) figures of ended months; return rows written.
+def turnaways_final(label: str, now: datetime) -> bool:
+    """Whether no turn-away can be entered for the month any more."""
+    end = Period(label, label).end
+    return end + TURNAWAYS_FINAL_AFTER <= now
 
-    Occupancy and days reported are stored once a month has ended; its requests once none of
-    them is pending any more (a request created at 23:50 on the last day may be decided, or
-    expire, in the next month: until then that shelter-month's requests are computed live
-    and a later run fills them in). At most `limit_months` months per call (the oldest
-    first), so a first run over years of history is spread over several runs instead of one
-    long transaction. Running it again writes nothing.
+
+def roll_up_months(session: Session, now: datetime, limit_months: int = 24) -> int:
+    """Store the missing (shelter, month) figures; return rows written.
+
+    Ended months: occupancy and days reported (a row stored while the month was running is
+    completed), requests once none of them is pending (a request created at 23:50 on the
+    last day may be decided, or expire, in the next month: until then that shelter-month's
+    requests are computed live and a later run fills them in), turn-aways once final. At
+    most `limit_months` months per call (the oldest first), so a first run over years of
+    history is spread over several runs instead of one long transaction. Then the running
+    month up to its last local midnight. Running it again writes nothing.
     """
     period = ended_months(session, now)
-    if period is None:
-        return 0
+    written = 0
+    if period is not None:
+        written += _ended(session, period, now, limit_months)
+    return written + roll_up_running_month(session, now)
+
+
+def _ended(session: Session, period: Period, now: datetime, limit_months: int) -> int:
     shelters = list(session.scalars(select(Shelter.id)))
-    stored = {  # (shelter, month) -> whether its requests are stored
-        (int(shelter_id), str(month)): settled
-        for shelter_id, month, settled in session.execute(
+    stored = {  # (shelter, month) -> (requests stored, refusals stored, whole month)
+        (int(shelter_id), str(month)): (settled, refused, whole)
+        for shelter_id, month, settled, refused, whole in session.execute(
             select(
-                ShelterMonth.shelter_id, ShelterMonth.month, ShelterMonth.requests.is_not(None)
+                ShelterMonth.shelter_id,
+                ShelterMonth.month,
+                ShelterMonth.requests.is_not(None),
+                ShelterMonth.refusals.is_not(None),
+                ShelterMonth.counted_until.is_(None),
             ).where(ShelterMonth.month >= period.first)
         )
     }
     written = months = 0
     for label in period.months:
+        final = turnaways_final(label, now)
         missing = [s for s in shelters if (s, label) not in stored]
-        unsettled = [s for s in shelters if stored.get((s, label)) is False]
-        if not missing and not unsettled:
+        partial = [s for s in shelters if (s, label) in stored and not stored[(s, label)][2]]
+        unsettled = [s for s in shelters if (s, label) in stored and not stored[(s, label)][0]]
+        unrefused = (
+            [s for s in shelters if (s, label) in stored and not stored[(s, label)][1]]
+            if final
+            else []
+        )
+        if not missing and not partial and not unsettled and not unrefused:
             continue
         month = Period(label, label)
-        cells = _settled(live_cells(session, missing + unsettled, month))
+        cells = _settled(live_cells(session, sorted(set(missing + unsettled)), month))
+        refused = _refusals(session, sorted(set(missing + unrefused)), month) if final else {}
+        rows = _stored_rows(session, label, sorted(set(partial + unsettled + unrefused)))
         step = 0
-        waiting = _stored_rows(session, label, unsettled)
-        for shelter_id, row in waiting.items():
+        for shelter_id in unsettled:
             cell = cells.get(shelter_id, Cell())
             if cell is not None:
                 for name, value in stored_values(cell).items():
-                    setattr(row, name, value)
+                    setattr(rows[shelter_id], name, value)
                 step += 1
+        for shelter_id in unrefused:
+            rows[shelter_id].refusals, rows[shelter_id].episodes = refused.get(shelter_id, (0, 0))
+            step += 1
+        if partial:  # stored while the month was running: count the whole month now
+            step += _count_month(session, [rows[s] for s in partial], label, None, now)
         if missing:
-            step += _store_new(session, missing, label, cells, now)
+            step += _store_new(session, missing, label, cells, refused, now)
         session.flush()
         written += step
         # A month still waiting for a pending request does not use up the run's months.
@@ -82,6 +121,60 @@ def roll_up_months(session: Session, now: datetime, limit_months: int = 24) -> i
         if months >= limit_months:
             break
     return written
+
+
+def roll_up_running_month(session: Session, now: datetime) -> int:
+    """Store the running month's unit-nights and days reported up to its last local
+    midnight, per shelter (rows written; none before the month's first midnight)."""
+    today = now.astimezone(STOCKHOLM)
+    label = month_label(today.year, today.month)
+    until = local_midnight(today.date())
+    if until <= month_start(today.year, today.month):
+        return 0
+    if session.scalar(select(func.min(UnitStatusChange.changed_at))) is None:
+        return 0
+    shelters = list(session.scalars(select(Shelter.id)))
+    rows = _stored_rows(session, label, shelters)
+    behind = [rows[s] for s in shelters if s in rows and rows[s].counted_until != until]
+    new = [s for s in shelters if s not in rows]
+    written = _count_month(session, behind, label, until, now) if behind else 0
+    if new:
+        added = [ShelterMonth(shelter_id=s, month=label) for s in new]
+        written += _count_month(session, added, label, until, now)
+        session.add_all(added)
+    session.flush()
+    return written
+
+
+def _count_month(
+    session: Session, rows: list[ShelterMonth], label: str, until: datetime | None, now: datetime
+) -> int:
+    """Set the rows' unit-nights and days reported: the whole month, or up to `until`."""
+    ids = [row.shelter_id for row in rows]
+    month = Period(label, label)
+    figures = live_month(session, ids, month, label, until or now)
+    reported = live_reported(session, ids, month, until=until)
+    for row in rows:
+        opened, occupied, full = figures.get(row.shelter_id, (0, 0, 0))
+        row.unit_nights_open, row.unit_nights_occupied, row.nights_full = opened, occupied, full
+        row.days_reported = reported.get((row.shelter_id, label), 0)
+        row.counted_until = until
+        row.computed_at = now
+    return len(rows)
+
+
+def _refusals(
+    session: Session, shelter_ids: list[int], month: Period
+) -> dict[int, tuple[int, int]]:
+    """{shelter id: (refusals, distinct episodes)} of one month (shelters without: absent)."""
+    if not shelter_ids:
+        return {}
+    query = (
+        select(TurnAway.shelter_id, func.count(), func.count(distinct(TurnAway.episode_id)))
+        .where(TurnAway.shelter_id.in_(shelter_ids), in_period(TurnAway.occurred_at, month))
+        .group_by(TurnAway.shelter_id)
+    )
+    return {int(s): (int(n), int(e)) for s, n, e in session.execute(query)}
 
 
 def _stored_rows(session: Session, label: str, shelter_ids: list[int]) -> dict[int, ShelterMonth]:
@@ -107,26 +200,21 @@ def _store_new(
     shelter_ids: list[int],
     label: str,
     cells: dict[int, Cell | None],
+    refused: dict[int, tuple[int, int]],
     now: datetime,
 ) -> int:
-    """Insert the month's rows of shelters that have none yet."""
-    period = Period(label, label)
-    figures = live_month(session, shelter_ids, period, label, now)
-    reported = live_reported(session, shelter_ids, period)
+    """Insert the ended month's rows of shelters that have none yet."""
+    final = turnaways_final(label, now)
+    rows = []
     for shelter_id in shelter_ids:
-        opened, occupied, full = figures.get(shelter_id, (0, 0, 0))
-        row = ShelterMonth(
-            shelter_id=shelter_id,
-            month=label,
-            unit_nights_open=opened,
-            unit_nights_occupied=occupied,
-            nights_full=full,
-            days_reported=reported.get((shelter_id, label), 0),
-            computed_at=now,
-        )
+        row = ShelterMonth(shelter_id=shelter_id, month=label)
         cell = cells.get(shelter_id, Cell())
         if cell is not None:
             for name, value in stored_values(cell).items():
                 setattr(row, name, value)
-        session.add(row)
+        if final:
+            row.refusals, row.episodes = refused.get(shelter_id, (0, 0))
+        rows.append(row)
+    _count_month(session, rows, label, None, now)
+    session.add_all(rows)
     return len(shelter_ids)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ..domain.periods import Period
@@ -58,8 +59,15 @@ def answer(
     keys = check_by(family, family.default_by if by is None else by)
     for cache in ("stats_occupancy", "stats_compliance", "stats_requests"):  # one answer only
         session.info.pop(cache, None)
+    if session.get_bind().dialect.name == "postgresql":
+        # An answer's statements read a few thousand rows each through indexes; starting
+        # parallel workers for them cost more than the statements (10–15 ms each, measured
+        # on the national data: docs/STATISTICS.md, "Speed"). For this transaction only.
+        session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     rows = family.compute(session, period, keys, filters, now)
-    rows = [{**{k: r.get(k) for k in keys}, **{m: r.get(m) for m in family.metrics}} for r in rows]
+    shape = [*keys, *family.metrics]
+    if any(list(r) != shape for r in rows):  # each row: the keys, then the metrics
+        rows = [{k: r.get(k) for k in shape} for r in rows]
     before = period.previous()
     result: dict[str, Any] = {
         "from": period.first,
@@ -74,7 +82,7 @@ def answer(
         },
         "suppressed": not exact,
     }
-    if not exact:
+    if not exact and family.counts:  # unit-nights and days are never suppressed
         hide = lambda r: suppress_row(r, family.counts, family.derived)  # noqa: E731
         result["rows"] = [hide(r) for r in rows]
         result["totals"] = hide(result["totals"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +71,14 @@ def grouped(
             value = row[key]
             row[key] = getattr(value, "value", value)
     return rows
+
+
+def ordered(keys: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Group keys sorted by their text (a key may hold None, which sorts as "None")."""
+    keys = list(keys)
+    if all(isinstance(x, str) for key in keys for x in key):
+        return sorted(keys)  # the same order, without a text copy of every key
+    return sorted(keys, key=lambda k: tuple(str(x) for x in k))
 
 
 def ratio(numerator: Any, denominator: Any, digits: int = 3) -> float | None:

@@ -20,8 +20,9 @@ from ..domain.clock import as_utc, utcnow
 from ..domain.enums import ChangeSource
 from ..domain.periods import Period, days_between
 from ..models import Shelter, ShelterConfirmation, ShelterMonth, Unit, UnitStatusChange
-from .common import Family, ratio
-from .sql import Filters, in_period, local_day, month_of, rows_of, shelter_scope
+from .common import Family, ordered, ratio
+from .occupancy import complete_months
+from .sql import Filters, among, local_day, month_of, rows_of, shelter_scope
 
 STAFF_SOURCES = (ChangeSource.WEB, ChangeSource.API, ChangeSource.SMS)
 
@@ -43,25 +44,39 @@ def _shelters(session: Session, filters: Filters) -> list[Any]:
 
 
 def live_reported(
-    session: Session, ids: Sequence[int], period: Period
+    session: Session,
+    ids: Sequence[int],
+    period: Period,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> dict[tuple[int, str], int]:
-    """{(shelter id, month): local days with a report}, from confirmations and staff changes."""
+    """{(shelter id, month): local days with a report}, from confirmations and staff changes
+    (only stamps from `since` and before `until`, each a local midnight, when given)."""
     if not ids:
         return {}
+    start = period.start if since is None else max(since, period.start)
+    end = period.end if until is None else min(until, period.end)
+    if end <= start:
+        return {}
+
+    def within(column: Any) -> Any:
+        return (column >= start) & (column < end)
+
     confirmations = select(
         ShelterConfirmation.shelter_id.label("shelter_id"),
         ShelterConfirmation.confirmed_at.label("at"),
     ).where(
-        ShelterConfirmation.shelter_id.in_(ids),
-        in_period(ShelterConfirmation.confirmed_at, period),
+        among(session, ShelterConfirmation.shelter_id, ids),
+        within(ShelterConfirmation.confirmed_at),
     )
     changes = (
         select(Unit.shelter_id.label("shelter_id"), UnitStatusChange.changed_at.label("at"))
         .join(Unit, Unit.id == UnitStatusChange.unit_id)
         .where(
-            Unit.shelter_id.in_(ids),
+            among(session, Unit.shelter_id, ids),
             UnitStatusChange.source.in_(STAFF_SOURCES),
-            in_period(UnitStatusChange.changed_at, period),
+            within(UnitStatusChange.changed_at),
         )
     )
     stamps = union_all(confirmations, changes).subquery()
@@ -80,30 +95,90 @@ def live_reported(
 def _reported(
     session: Session, ids: Sequence[int], period: Period, now: datetime
 ) -> dict[tuple[int, str], int]:
-    """Stored figures of ended months (`shelter_months`), the rest computed live."""
+    """Stored figures (`shelter_months`), the days after a running month's stored row and
+    months without a row computed live."""
     reported: dict[tuple[int, str], int] = {}
     if not ids:
         return reported
     stored = session.execute(
-        select(ShelterMonth.shelter_id, ShelterMonth.month, ShelterMonth.days_reported).where(
-            ShelterMonth.shelter_id.in_(ids), ShelterMonth.month.in_(period.months)
-        )
+        select(
+            ShelterMonth.shelter_id,
+            ShelterMonth.month,
+            ShelterMonth.days_reported,
+            ShelterMonth.counted_until,
+        ).where(among(session, ShelterMonth.shelter_id, ids), ShelterMonth.month.in_(period.months))
     )
-    have: set[tuple[int, str]] = set()
-    for shelter_id, month, days in stored:
+    partial: dict[tuple[str, datetime], list[int]] = defaultdict(list)
+    for shelter_id, month, days, until in stored:
         reported[(shelter_id, month)] = days
-        have.add((shelter_id, month))
-    missing = [
-        label
-        for label, _start, end in period.bounds
-        if end > now or any((i, label) not in have for i in ids)
-    ]
+        if until is not None:  # counted up to a midnight of the month: add the days after
+            partial[(month, until)].append(shelter_id)
+    for (month, until), some in partial.items():
+        live = live_reported(session, some, Period(month, month), since=until)
+        for key, days in live.items():
+            reported[key] += days
+    missing = [label for label in period.months if any((i, label) not in reported for i in ids)]
     if missing:
         live = live_reported(session, ids, Period(missing[0], missing[-1]))
-        for (shelter_id, month), days in live.items():
-            if (shelter_id, month) not in have:
-                reported[(shelter_id, month)] = days
+        for key, days in live.items():
+            reported.setdefault(key, days)
     return reported
+
+
+def _summed(
+    session: Session, shelters: Sequence[Any], period: Period, now: datetime, per_month: bool
+) -> dict[tuple[int, str | None], int]:
+    """{(shelter id, month or None for the period): days reported}, capped by the days the
+    shelter existed in each month.
+
+    A shelter registered before the period began cannot have reported on more days than
+    the month had, so its months stored whole for every such shelter are summed by the
+    database (a row per shelter, not per shelter-month); its other months, usually only the
+    running one, and every month of a shelter registered later are counted per month.
+    """
+    start = period.start
+    established = [s.id for s in shelters if as_utc(s.created_at) <= start]
+    young = [s for s in shelters if as_utc(s.created_at) > start]
+    out: dict[tuple[int, str | None], int] = defaultdict(int)
+    complete = complete_months(session, established, period)
+    if complete:
+        group = [ShelterMonth.shelter_id, *([ShelterMonth.month] if per_month else [])]
+        query = (
+            select(*group, func.sum(ShelterMonth.days_reported))
+            .where(
+                among(session, ShelterMonth.shelter_id, established),
+                ShelterMonth.month.in_(complete),
+                ShelterMonth.counted_until.is_(None),
+            )
+            .group_by(*group)
+        )
+        for row in session.execute(query).all():
+            values: Any = row  # shelter id, (month,) days reported
+            out[(int(values[0]), str(values[1]) if per_month else None)] += int(values[-1])
+    rest = [label for label in period.months if label not in complete]
+    if established and rest:
+        cells = _reported(session, established, Period(rest[0], rest[-1]), now)
+        wanted = set(rest)
+        for (shelter_id, label), days in cells.items():
+            if label in wanted:
+                out[(shelter_id, label if per_month else None)] += days
+    # Months that ended before a shelter was registered count nothing for it: not read.
+    first = min((as_utc(s.created_at) for s in young), default=None)
+    counted = [label for label, _start, end in period.bounds if first is not None and end > first]
+    if counted:
+        cells = _reported(session, [s.id for s in young], Period(counted[0], counted[-1]), now)
+        bounds = [b for b in period.bounds if b[0] in set(counted)]  # once, not per shelter
+        for s in young:
+            created = as_utc(s.created_at)
+            for label, month_start, end in bounds:
+                if created >= end:
+                    continue
+                days = days_between(max(month_start, created), min(end, now))
+                # Stamps from before the shelter was registered (imported history) do not
+                # count.
+                found = min(cells.get((s.id, label), 0), days)
+                out[(s.id, label if per_month else None)] += found
+    return out
 
 
 def compute(
@@ -112,28 +187,45 @@ def compute(
     """Days reported, days in period, compliance (and, by shelter, hours since confirmed)."""
     now = now or utcnow()
     shelters = _shelters(session, filters)
+    per_month = "month" in by
     cache = session.info.setdefault("stats_compliance", {})  # rows and totals share it
-    key = (period, filters, now)
+    key = (period, filters, now, per_month)
     if key not in cache:
-        cache[key] = _reported(session, [s.id for s in shelters], period, now)
+        cache[key] = _summed(session, shelters, period, now, per_month)
     reported = cache[key]
     sums: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
     last: dict[tuple[Any, ...], datetime | None] = {}
     bounds = period.bounds  # computed once: it converts every month's local midnights
+    # Days of each month up to today, for every shelter registered before the month began
+    # (counted once, not per shelter: thousands of shelter-months per answer).
+    whole = [days_between(start, min(end, now)) for _label, start, end in bounds]
     for s in shelters:
         created = as_utc(s.created_at)
-        for label, start, end in bounds:
-            opened = max(start, created)
-            days = days_between(opened, min(end, now))
-            keys = {"shelter": s.slug, "month": label, "municipality": s.municipality_code}
+        keys: dict[str, Any] = {"shelter": s.slug, "municipality": s.municipality_code}
+        confirmed = as_utc(s.confirmed_at) if s.confirmed_at else None
+        if per_month:
+            for (label, start, end), days in zip(bounds, whole, strict=True):
+                if created >= end:
+                    days = 0
+                elif created > start:
+                    days = days_between(created, min(end, now))
+                keys["month"] = label
+                key = tuple(keys[k] for k in by)
+                acc = sums[key]
+                acc[0] += reported.get((s.id, label), 0)
+                acc[1] += days
+                if "shelter" in by:
+                    last[key] = confirmed
+        else:
+            # Local days never straddle a month: the period's days are the months' days.
             key = tuple(keys[k] for k in by)
-            # Stamps from before the shelter was registered (imported history) do not count.
-            sums[key][0] += min(reported.get((s.id, label), 0), days)
-            sums[key][1] += days
+            acc = sums[key]
+            acc[0] += reported.get((s.id, None), 0)
+            acc[1] += days_between(max(period.start, created), min(period.end, now))
             if "shelter" in by:
-                last[key] = as_utc(s.confirmed_at) if s.confirmed_at else None
+                last[key] = confirmed
     rows = []
-    for key in sorted(sums, key=lambda k: tuple(str(x) for x in k)):
+    for key in ordered(sums):
         days_reported, days = sums[key]
         row: dict[str, Any] = dict(zip(by, key, strict=True))
         row.update(days_reported=days_reported, days=days, compliance=ratio(days_reported, days))

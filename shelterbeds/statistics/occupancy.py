@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import case, func, literal, or_, select, true, union_all
@@ -23,8 +24,8 @@ from ..domain.enums import UnitStatus
 from ..domain.periods import Period
 from ..models import Shelter, ShelterMonth, Unit, UnitStatusChange
 from ..models.types import UTCDateTime
-from .common import Family, ratio
-from .sql import Filters, rows_of, shelter_scope
+from .common import Family, ordered, ratio
+from .sql import Filters, among, rows_of, shelter_scope
 
 C = UnitStatusChange
 
@@ -38,15 +39,21 @@ def scoped_shelters(session: Session, filters: Filters) -> list[tuple[int, str, 
 
 
 def live_month(
-    session: Session, shelter_ids: Iterable[int], period: Period, month: str, now: datetime
+    session: Session,
+    shelter_ids: Iterable[int],
+    period: Period,
+    month: str,
+    now: datetime,
+    since: datetime | None = None,
 ) -> dict[int, tuple[int, int, int]]:
     """{shelter id: (unit-nights open, unit-nights occupied, nights full)} for one month,
-    from the status history (nights after `now` are not counted yet)."""
+    from the status history (nights after `now` are not counted yet; with `since`, only the
+    nights after it: the rest of a month whose row is stored up to `since`)."""
     ids = list(shelter_ids)
-    nights = [t for t in period.nights(month) if t <= now]
+    nights = [t for t in period.nights(month) if t <= now and (since is None or t > since)]
     if not ids or not nights:
         return {}
-    month_start = next(start for label, start, _end in period.bounds if label == month)
+    month_start = since or next(start for label, start, _end in period.bounds if label == month)
     census = union_all(*[select(literal(t, UTCDateTime()).label("t")) for t in nights]).subquery()
     cols = (C.id, C.unit_id, C.to_status, C.changed_at, Unit.shelter_id)
     within = (
@@ -125,7 +132,8 @@ def _carried(session: Session, ids: list[int], month_start: datetime) -> Any:
 def month_figures(
     session: Session, shelters: Sequence[tuple[int, str, str]], period: Period, now: datetime
 ) -> dict[tuple[int, str], tuple[int, int, int]]:
-    """{(shelter id, month): figures}: stored rollups for ended months, live otherwise."""
+    """{(shelter id, month): figures}: stored rollups, the nights after a running month's
+    stored row computed live, and months without a row computed live."""
     ids = [s[0] for s in shelters]
     out: dict[tuple[int, str], tuple[int, int, int]] = {}
     if not ids:
@@ -137,17 +145,29 @@ def month_figures(
             ShelterMonth.unit_nights_open,
             ShelterMonth.unit_nights_occupied,
             ShelterMonth.nights_full,
-        ).where(ShelterMonth.shelter_id.in_(ids), ShelterMonth.month.in_(period.months))
+            ShelterMonth.counted_until,
+        ).where(among(session, ShelterMonth.shelter_id, ids), ShelterMonth.month.in_(period.months))
     )  # plain rows, not ORM objects: thousands per answer
-    for shelter_id, month, opened, occupied, full in stored:
+    partial: dict[tuple[str, datetime], list[int]] = defaultdict(list)
+    for shelter_id, month, opened, occupied, full, until in stored:
         out[(shelter_id, month)] = (opened, occupied, full)
+        if until is not None:  # counted up to a midnight of the month: add the nights after
+            partial[(month, until)].append(shelter_id)
+    for (month, until), some in partial.items():
+        live = live_month(session, some, period, month, now, since=until)
+        for shelter_id in some:
+            opened, occupied, full = live.get(shelter_id, (0, 0, 0))
+            a, b, c = out[(shelter_id, month)]
+            out[(shelter_id, month)] = (a + opened, b + occupied, c + full)
     # Months before the first status change have nothing to count (the index on
     # changed_at makes this a single lookup).
-    first = session.scalar(select(func.min(C.changed_at)))
+    first: Any = False
     for label, _start, end in period.bounds:
-        missing = [i for i in ids if (i, label) not in out or end > now]
+        missing = [i for i in ids if (i, label) not in out]
         if not missing:
             continue
+        if first is False:
+            first = session.scalar(select(func.min(C.changed_at)))
         if first is None or end <= first:
             out.update({(i, label): (0, 0, 0) for i in missing})
             continue
@@ -157,36 +177,112 @@ def month_figures(
     return out
 
 
+def complete_months(session: Session, ids: Sequence[int], period: Period) -> list[str]:
+    """The period's months whose row is stored and whole for every one of `ids`."""
+    if not ids:
+        return []
+    query = (
+        select(ShelterMonth.month, func.count())
+        .where(
+            among(session, ShelterMonth.shelter_id, ids),
+            ShelterMonth.month.in_(period.months),
+            ShelterMonth.counted_until.is_(None),
+        )
+        .group_by(ShelterMonth.month)
+    )
+    return sorted(month for month, n in session.execute(query) if n == len(ids))
+
+
+def summed_figures(
+    session: Session,
+    shelters: Sequence[tuple[int, str, str]],
+    period: Period,
+    now: datetime,
+    per_shelter: bool,
+) -> dict[tuple[int, str], tuple[int, int, int]]:
+    """{(shelter id, or 0 for all of them, month): figures}.
+
+    Months stored whole for every shelter are summed by the database (12 rows a period
+    without the shelter key, instead of thousands of shelter-months); the others, usually
+    only the running month, as `month_figures`.
+    """
+    ids = [s[0] for s in shelters]
+    out: dict[tuple[int, str], tuple[int, int, int]] = {}
+    complete = complete_months(session, ids, period)
+    if complete:
+        group = [ShelterMonth.shelter_id] if per_shelter else []
+        query = (
+            select(
+                *group,
+                ShelterMonth.month,
+                func.sum(ShelterMonth.unit_nights_open),
+                func.sum(ShelterMonth.unit_nights_occupied),
+                func.sum(ShelterMonth.nights_full),
+            )
+            .where(
+                among(session, ShelterMonth.shelter_id, ids),
+                ShelterMonth.month.in_(complete),
+                ShelterMonth.counted_until.is_(None),
+            )
+            .group_by(*group, ShelterMonth.month)
+        )
+        for row in session.execute(query).all():
+            values: Any = row  # (shelter id,) month and three sums
+            shelter_id = int(values[0]) if per_shelter else 0
+            month, opened, occupied, full = values[-4:]
+            out[(shelter_id, str(month))] = (int(opened), int(occupied), int(full))
+    for label in period.months:
+        if label in complete:
+            continue
+        for (shelter_id, month), values in month_figures(
+            session, shelters, Period(label, label), now
+        ).items():
+            key = (shelter_id if per_shelter else 0, month)
+            a, b, c = out.get(key, (0, 0, 0))
+            out[key] = (a + values[0], b + values[1], c + values[2])
+    return out
+
+
 def compute(
     session: Session, period: Period, by: Sequence[str], filters: Filters, now: Any
 ) -> list[dict[str, Any]]:
     """Unit-nights open and occupied, occupancy and nights full, summed by `by`."""
     now = now or utcnow()
     shelters = scoped_shelters(session, filters)
-    info = {s[0]: s for s in shelters}
+    info: dict[int, tuple[int, str | None, str | None]] = {s[0]: s for s in shelters}
+    info[0] = (0, None, None)  # all shelters' sum
     # The rows and the totals of one answer need the same figures: compute them once.
     cache = session.info.setdefault("stats_occupancy", {})
-    key = (period, filters, now)
+    per_shelter = "shelter" in by or "municipality" in by
+    key = (period, filters, now, per_shelter)
+    if key not in cache and (period, filters, now, True) in cache:
+        key = (period, filters, now, True)  # the rows' figures give the totals too
     if key not in cache:
-        cache[key] = month_figures(session, shelters, period, now)
+        cache[key] = summed_figures(session, shelters, period, now, per_shelter)
     figures = cache[key]
-    sums: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0])
-    for (shelter_id, month), values in figures.items():
+    sums: dict[tuple[Any, ...], list[int]] = {}
+    where = [{"month": 0, "shelter": 1, "municipality": 2}[k] for k in by]
+    # The group key of (month, slug, municipality): thousands of cells per answer.
+    pick: Any = (lambda v: ()) if not where else itemgetter(*where)
+    single = len(where) == 1
+    for (shelter_id, month), (opened, occupied, full) in figures.items():
         _id, slug, municipality = info[shelter_id]
-        keys = {"shelter": slug, "month": month, "municipality": municipality}
-        acc = sums[tuple(keys[k] for k in by)]
-        for i, v in enumerate(values):
-            acc[i] += v
+        group = pick((month, slug, municipality))
+        acc = sums.get((group,) if single else group)
+        if acc is None:
+            sums[(group,) if single else group] = [opened, occupied, full]
+        else:
+            acc[0] += opened
+            acc[1] += occupied
+            acc[2] += full
     rows = []
-    for key in sorted(sums, key=lambda k: tuple(str(x) for x in k)):
+    for key in ordered(sums):
         opened, occupied, full = sums[key]
         row: dict[str, Any] = dict(zip(by, key, strict=True))
-        row.update(
-            unit_nights_open=opened,
-            unit_nights_occupied=occupied,
-            occupancy=ratio(occupied, opened),
-            nights_full=full,
-        )
+        row["unit_nights_open"] = opened
+        row["unit_nights_occupied"] = occupied
+        row["occupancy"] = ratio(occupied, opened)
+        row["nights_full"] = full
         rows.append(row)
     return rows
 

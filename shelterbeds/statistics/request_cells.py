@@ -10,18 +10,20 @@ live (docs/STATISTICS.md, "Speed").
 
 from __future__ import annotations
 
+import sys
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import LargeBinary, func, literal, select
 from sqlalchemy.orm import Session
 
 from ..domain.periods import Period
 from ..domain.requests import RequestStatus
 from ..models import PlacementRequest, ShelterMonth
-from .sql import epoch, in_period, month_of, nearest_rank, rows_of
+from .sql import among, epoch, in_period, month_of, nearest_rank, rows_of
 
 R = PlacementRequest
 SM = ShelterMonth
@@ -54,9 +56,26 @@ class Cell:
         self.pending += other.pending
         self.seconds.extend(other.seconds)
 
-    def stored_seconds(self) -> str:
-        """The decision times as stored: ascending, separated by spaces."""
-        return " ".join(str(s) for s in sorted(self.seconds))
+    def stored_times(self) -> bytes:
+        """The decision times as stored: ascending, packed (`pack_seconds`)."""
+        return pack_seconds(sorted(self.seconds))
+
+
+def pack_seconds(values: Iterable[int]) -> bytes:
+    """Seconds as little-endian signed 32-bit integers (68 years either way)."""
+    packed = array("i", values)
+    if sys.byteorder == "big":
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def unpack_seconds(data: bytes) -> list[int]:
+    """The seconds `pack_seconds` packed, in their order."""
+    packed = array("i")
+    packed.frombytes(data)
+    if sys.byteorder == "big":
+        packed.byteswap()
+    return packed.tolist()
 
 
 def median_p90(values: Sequence[int]) -> tuple[float, float] | None:
@@ -76,7 +95,7 @@ def live_cells(session: Session, shelter_ids: Iterable[int], period: Period) -> 
     if not ids:
         return out
     month = month_of(R.created_at, period)
-    scope = (R.shelter_id.in_(ids), in_period(R.created_at, period))
+    scope = (among(session, R.shelter_id, ids), in_period(R.created_at, period))
     counts = (
         select(R.shelter_id, month.label("month"), R.status, func.count().label("n"))
         .where(*scope)
@@ -105,13 +124,15 @@ def live_cells(session: Session, shelter_ids: Iterable[int], period: Period) -> 
 def stored_cells(session: Session, shelter_ids: Sequence[int], period: Period) -> dict[Key, Cell]:
     """{(shelter id, month): cell} of the period's shelter-months whose requests are stored."""
     columns = [SM.__table__.c[c] for c in STORED]
-    query = select(SM.shelter_id, SM.month, SM.decision_seconds, *columns).where(
-        SM.shelter_id.in_(shelter_ids), SM.month.in_(period.months), SM.requests.is_not(None)
+    query = select(SM.shelter_id, SM.month, SM.decision_times, *columns).where(
+        among(session, SM.shelter_id, shelter_ids),
+        SM.month.in_(period.months),
+        SM.requests.is_not(None),
     )
     out: dict[Key, Cell] = {}
-    for shelter_id, label, text, *counts in session.execute(query):
+    for shelter_id, label, data, *counts in session.execute(query):
         cell = Cell(*counts)
-        cell.seconds = list(map(int, text.split()))
+        cell.seconds = unpack_seconds(data) if data else []
         out[(shelter_id, label)] = cell
     return out
 
@@ -142,10 +163,83 @@ def month_cells(
     return {key: cell for key, cell in out.items() if cell.requests}
 
 
+def monthly_cells(
+    session: Session, shelter_ids: Sequence[int], period: Period, now: datetime
+) -> dict[str, Cell]:
+    """{month: the cells of all `shelter_ids` summed} of the period's months with requests.
+
+    A month whose every shelter-month is stored is read as one row per month: on PostgreSQL
+    the counts are summed and the packed decision times concatenated by the database
+    (thousands of shelter-months per period otherwise each cost a Python object and an
+    unpacking). Any other month is computed live for all the shelters.
+    """
+    ids = list(shelter_ids)
+    if not ids:
+        return {}
+    ended = {label for label, _start, end in period.bounds if end <= now}
+    out = {
+        label: cell
+        for label, count, cell in _stored_months(session, ids, period)
+        if count == len(ids) and label in ended
+    }
+    missing = [label for label in period.months if label not in out]
+    if missing:
+        wanted = set(missing)
+        for (_shelter, label), cell in live_cells(
+            session, ids, Period(missing[0], missing[-1])
+        ).items():
+            if label in wanted:
+                out.setdefault(label, Cell()).add(cell)
+    return {label: cell for label, cell in out.items() if cell.requests}
+
+
+def _stored_months(session: Session, ids: list[int], period: Period) -> list[tuple[str, int, Cell]]:
+    """(month, shelter-months stored, their cells summed) of the period's stored months."""
+    where = (
+        among(session, SM.shelter_id, ids),
+        SM.month.in_(period.months),
+        SM.requests.is_not(None),
+    )
+    sums = [func.sum(SM.__table__.c[c]) for c in STORED]
+    if session.get_bind().dialect.name == "postgresql":
+        times = func.string_agg(SM.decision_times, literal(b"", LargeBinary()), type_=LargeBinary())
+        query = select(SM.month, func.count(), times, *sums).where(*where).group_by(SM.month)
+        out = []
+        for label, count, data, *counts in session.execute(query):
+            cell = _summed_cell([int(c) for c in counts])
+            cell.seconds = unpack_seconds(data) if data else []
+            out.append((label, int(count), cell))
+        return out
+    # SQLite has no aggregate that concatenates blobs: the rows are joined here.
+    columns = [SM.__table__.c[c] for c in STORED]
+    joined: dict[str, tuple[list[int], bytearray]] = {}
+    shelter_months: dict[str, int] = {}
+    for label, data, *counts in session.execute(
+        select(SM.month, SM.decision_times, *columns).where(*where)
+    ):
+        acc, packed = joined.setdefault(label, ([0] * len(STORED), bytearray()))
+        for i, c in enumerate(counts):
+            acc[i] += c
+        packed += data or b""
+        shelter_months[label] = shelter_months.get(label, 0) + 1
+    out = []
+    for label, (acc, packed) in joined.items():
+        cell = _summed_cell(acc)
+        cell.seconds = unpack_seconds(bytes(packed))
+        out.append((label, shelter_months[label], cell))
+    return out
+
+
+def _summed_cell(counts: Sequence[int]) -> Cell:
+    """A cell of the STORED counts, in their order."""
+    requests, accepted, declined, withdrawn, expired = counts
+    return Cell(requests, accepted, declined, withdrawn, expired)
+
+
 def stored_values(cell: Cell) -> dict[str, Any]:
     """The `shelter_months` columns of a settled cell."""
     values: dict[str, Any] = {name: getattr(cell, name) for name in STORED}
-    values["decision_seconds"] = cell.stored_seconds()
+    values["decision_times"] = cell.stored_times()
     return values
 
 

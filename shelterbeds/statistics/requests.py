@@ -21,7 +21,7 @@ from ..domain.requests import RequestStatus
 from ..models import PlacementRequest, Shelter
 from .common import Family, grouped, percentiles, ratio, reason_group
 from .occupancy import scoped_shelters
-from .request_cells import OUTCOMES, Cell, decision_minutes, month_cells
+from .request_cells import OUTCOMES, Cell, decision_minutes, month_cells, monthly_cells
 from .sql import Filters, daypart_of, epoch, in_period, month_of, shelter_scope
 
 R = PlacementRequest
@@ -91,11 +91,18 @@ def from_cells(
     rank = {s[0]: i for i, s in enumerate(shelters)}
     slug = {s[0]: s[1] for s in shelters}
     months = {label: i for i, label in enumerate(period.months)}
-    # The rows and the totals of one answer need the same cells: read them once.
+    # The rows and the totals of one answer need the same cells: read them once. Without
+    # the shelter key, the shelters' cells of each month are summed first (by the database
+    # where it can).
     cache = session.info.setdefault("stats_requests", {})
-    key = (period, filters, now)
+    per_shelter = "shelter" in by
+    key = (period, filters, now, per_shelter)
     if key not in cache:
-        cache[key] = month_cells(session, list(rank), period, now)
+        if per_shelter:
+            cache[key] = month_cells(session, list(rank), period, now)
+        else:
+            summed = monthly_cells(session, list(rank), period, now)
+            cache[key] = {(0, label): cell for label, cell in summed.items()}
     groups: dict[tuple[Any, ...], Cell] = {}
     cells = cache[key]
     if by:

@@ -10,7 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, case, literal, or_, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    any_,
+    bindparam,
+    case,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -120,3 +131,14 @@ def rows_of(session: Any, query: Any) -> list[dict[str, Any]]:
 def nearest_rank(n: Any, numerator: int, denominator: int) -> Any:
     """The 1-based nearest rank ceil(p·n) for p = numerator/denominator, in integer SQL."""
     return (n * numerator + (denominator - 1)) // denominator
+
+
+def among(session: Any, column: Any, ids: Any) -> ColumnElement[bool]:
+    """SQL: `column` is one of the integer `ids`.
+
+    On PostgreSQL one array parameter (`= ANY(…)`): an IN list of 300 shelters' ids was 300
+    bind parameters that the driver re-parsed on every statement of an answer.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+    return column.in_(list(ids))

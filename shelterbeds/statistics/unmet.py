@@ -53,7 +53,8 @@ def compute(
     """Unmet-need signals in the period by `by` (need, month, municipality, daypart)."""
     base, extra = signals(period, filters)
     if "need" not in by:
-        return grouped(session, base, extra, by, [func.count(S.id).label("count")])
+        # count(*), not count(id): the period's signals are then counted from the index alone.
+        return grouped(session, base, extra, by, [func.count().label("count")])
     return _by_need(session, base, extra, by)
 
 

@@ -295,12 +295,13 @@ def test_rollups_give_the_live_numbers_and_are_written_once(session, h):
     live = figures(session, "occupancy", "2026-01", "2026-03", ["shelter", "month"], now=now)
     live_compliance = figures(session, "compliance", "2026-01", "2026-03", ["month"], now=now)
     written = roll_up_months(session, now)
-    assert written >= 2  # January and February for this shelter (March has not ended)
+    assert written >= 3  # January and February; March (not ended) up to last midnight
     assert roll_up_months(session, now) == 0  # idempotent
     stored = session.scalar(
         select(func.count()).select_from(ShelterMonth).where(ShelterMonth.shelter_id == a.id)
     )
-    assert stored == 2
+    assert stored == 3
+    assert session.get(ShelterMonth, (a.id, "2026-03")).counted_until == at("2026-03-20 00:00")
     # The stored rows are read instead of the history: change a stored figure and see it.
     again = figures(session, "occupancy", "2026-01", "2026-03", ["shelter", "month"], now=now)
     assert again["rows"] == live["rows"]

@@ -21,6 +21,7 @@ from shelterbeds.models import ShelterMonth, UnmetNeedSignal
 from shelterbeds.services.stats_rollup import roll_up_months
 from shelterbeds.statistics import Filters, answer, requests, unmet
 from shelterbeds.statistics.common import grouped
+from shelterbeds.statistics.request_cells import unpack_seconds
 from tests.support.history import COUNTY, MUNICIPALITY, OTHER_MUNICIPALITY, at, build_history
 
 SCOPE = Filters(county=COUNTY)
@@ -120,7 +121,7 @@ def test_a_request_decided_after_its_month_ended_is_stored_once_settled(session,
     assert roll_up_months(session, now) == 1  # only that shelter-month is written
     row = session.get(ShelterMonth, (made["a"].id, "2026-01"))
     assert (row.requests, row.accepted) == (after["requests"], after["accepted"])
-    seconds = [int(s) for s in row.decision_seconds.split()]
+    seconds = unpack_seconds(row.decision_times)
     assert seconds == sorted(seconds) and len(seconds) == after["accepted"] + after["declined"]
     for by in BYS:
         assert _cells(session, by, now) == expected[tuple(by)], by
@@ -163,7 +164,7 @@ def test_the_rollup_catches_up_missed_months_oldest_first_and_writes_once(sessio
                 ShelterMonth.month,
                 ShelterMonth.requests,
                 ShelterMonth.accepted,
-                ShelterMonth.decision_seconds,
+                ShelterMonth.decision_times,
                 ShelterMonth.unit_nights_open,
             )
             .where(ShelterMonth.shelter_id.in_(ids))
@@ -172,7 +173,8 @@ def test_the_rollup_catches_up_missed_months_oldest_first_and_writes_once(sessio
 
     _roll_up(session, now, limit_months=1)  # one month per run
     first = stored()
-    assert {(s, m) for s, m, *_ in first} == {(i, m) for i in ids for m in PERIOD.months[:3]}
+    # The three ended months, and April (running) up to its last midnight.
+    assert {(s, m) for s, m, *_ in first} == {(i, m) for i in ids for m in PERIOD.months}
     assert roll_up_months(session, now) == 0
     assert stored() == first
 
