@@ -14,6 +14,7 @@ happened, so a month's refusals are final 31 days after the month ended. Storing
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
@@ -30,6 +31,14 @@ from ..statistics.sql import in_period
 # A month's turn-aways are final once none can be entered for it any more (31 days after
 # its end, domain/turnaways.py), with an hour's margin for a transaction still in flight.
 TURNAWAYS_FINAL_AFTER = MAX_AGE + timedelta(hours=1)
+
+
+class _Stored(NamedTuple):
+    """What a stored shelter-month row already holds."""
+
+    requests: bool  # its requests are settled and stored
+    refusals: bool  # its turn-aways are final and stored
+    whole: bool  # counted to the month's end (not only to a midnight while it ran)
 
 
 def ended_months(session: Session, now: datetime) -> Period | None:
@@ -71,8 +80,8 @@ def roll_up_months(session: Session, now: datetime, limit_months: int = 24) -> i
 
 def _ended(session: Session, period: Period, now: datetime, limit_months: int) -> int:
     shelters = list(session.scalars(select(Shelter.id)))
-    stored = {  # (shelter, month) -> (requests stored, refusals stored, whole month)
-        (int(shelter_id), str(month)): (settled, refused, whole)
+    stored = {
+        (int(shelter_id), str(month)): _Stored(settled, refused, whole)
         for shelter_id, month, settled, refused, whole in session.execute(
             select(
                 ShelterMonth.shelter_id,
@@ -86,14 +95,11 @@ def _ended(session: Session, period: Period, now: datetime, limit_months: int) -
     written = months = 0
     for label in period.months:
         final = turnaways_final(label, now)
-        missing = [s for s in shelters if (s, label) not in stored]
-        partial = [s for s in shelters if (s, label) in stored and not stored[(s, label)][2]]
-        unsettled = [s for s in shelters if (s, label) in stored and not stored[(s, label)][0]]
-        unrefused = (
-            [s for s in shelters if (s, label) in stored and not stored[(s, label)][1]]
-            if final
-            else []
-        )
+        rows_of_month = {s: stored[(s, label)] for s in shelters if (s, label) in stored}
+        missing = [s for s in shelters if s not in rows_of_month]
+        partial = [s for s, row in rows_of_month.items() if not row.whole]
+        unsettled = [s for s, row in rows_of_month.items() if not row.requests]
+        unrefused = [s for s, row in rows_of_month.items() if final and not row.refusals]
         if not missing and not partial and not unsettled and not unrefused:
             continue
         month = Period(label, label)

@@ -167,7 +167,8 @@ def _summed(
     counted = [label for label, _start, end in period.bounds if first is not None and end > first]
     if counted:
         cells = _reported(session, [s.id for s in young], Period(counted[0], counted[-1]), now)
-        bounds = [b for b in period.bounds if b[0] in set(counted)]  # once, not per shelter
+        wanted_months = set(counted)
+        bounds = [b for b in period.bounds if b[0] in wanted_months]  # once, not per shelter
         for s in young:
             created = as_utc(s.created_at)
             for label, month_start, end in bounds:

@@ -243,6 +243,20 @@ def summed_figures(
     return out
 
 
+def _group_key(by: Sequence[str]) -> Any:
+    """A function from (month, slug, municipality) to the group key (a tuple) of `by`.
+
+    itemgetter rather than a tuple comprehension: it runs for thousands of cells per answer.
+    """
+    where = [{"month": 0, "shelter": 1, "municipality": 2}[k] for k in by]
+    if not where:
+        return lambda _v: ()
+    if len(where) == 1:  # itemgetter of one index gives the item, not a tuple
+        only = where[0]
+        return lambda v: (v[only],)
+    return itemgetter(*where)
+
+
 def compute(
     session: Session, period: Period, by: Sequence[str], filters: Filters, now: Any
 ) -> list[dict[str, Any]]:
@@ -261,16 +275,13 @@ def compute(
         cache[key] = summed_figures(session, shelters, period, now, per_shelter)
     figures = cache[key]
     sums: dict[tuple[Any, ...], list[int]] = {}
-    where = [{"month": 0, "shelter": 1, "municipality": 2}[k] for k in by]
-    # The group key of (month, slug, municipality): thousands of cells per answer.
-    pick: Any = (lambda v: ()) if not where else itemgetter(*where)
-    single = len(where) == 1
+    group_of = _group_key(by)
     for (shelter_id, month), (opened, occupied, full) in figures.items():
         _id, slug, municipality = info[shelter_id]
-        group = pick((month, slug, municipality))
-        acc = sums.get((group,) if single else group)
+        group = group_of((month, slug, municipality))
+        acc = sums.get(group)
         if acc is None:
-            sums[(group,) if single else group] = [opened, occupied, full]
+            sums[group] = [opened, occupied, full]
         else:
             acc[0] += opened
             acc[1] += occupied
