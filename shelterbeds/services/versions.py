@@ -33,6 +33,7 @@ from ..models import CacheVersions
 
 SEARCH = "search"
 AUTH = "auth"
+STATS = "stats"
 WATCHED = {
     "units": SEARCH,
     "shelters": SEARCH,
@@ -42,9 +43,29 @@ WATCHED = {
     "organisations": AUTH,
     "organisation_municipalities": AUTH,
 }
+# The statistics count (almost) everything, so they watch every table but these: sign-in,
+# sessions, audit, SMS and idempotency bookkeeping, written on reads and sends, which no
+# figure counts. A table added later is watched until it is listed here (a needless reload
+# is harmless; a missed change would not be).
+NOT_COUNTED = frozenset(
+    {
+        "users",
+        "user_sessions",
+        "api_tokens",
+        "activation_tokens",
+        "recovery_codes",
+        "audit_events",
+        "idempotency_keys",
+        "sms_outbox",
+        "sms_inbound_processed",
+        "sms_opt_outs",
+        "sms_subscriptions",
+        "cache_versions",
+    }
+)
 # Bookkeeping columns that change on use and mean nothing to a cached principal.
 IGNORED = {"users": {"last_login_at"}, "api_tokens": {"last_used_at"}}
-READ_SQL = "SELECT search, auth FROM cache_versions WHERE id = 1"
+READ_SQL = "SELECT search, auth, stats FROM cache_versions WHERE id = 1"
 _READ = text(READ_SQL)
 CHANGED_KEY = "cache_versions_changed"
 MEMO_KEY = "cache_versions_read"
@@ -55,12 +76,17 @@ MEMO_SECONDS = 1.0  # a session (one web request) reuses what it read for at mos
 class Versions:
     search: int | None
     auth: int | None
+    stats: int | None = None
 
 
 def _mark(session: Session, table: str | None) -> None:
-    kind = WATCHED.get(table or "")
+    if not table:
+        return
+    kind = WATCHED.get(table)
     if kind is not None:
         session.info.setdefault(CHANGED_KEY, set()).add(kind)
+    if table not in NOT_COUNTED:
+        session.info.setdefault(CHANGED_KEY, set()).add(STATS)
 
 
 def _meaningful(obj: Any, table: str) -> bool:
@@ -95,7 +121,8 @@ def on_flush(session: Session, _ctx: Any) -> None:
         _mark(session, _table(obj))
     for obj in session.dirty:
         table = _table(obj)
-        if table in WATCHED and session.is_modified(obj) and _meaningful(obj, table):
+        watched = table in WATCHED or table not in NOT_COUNTED
+        if watched and session.is_modified(obj) and _meaningful(obj, table):
             _mark(session, table)
 
 
@@ -117,9 +144,12 @@ def on_rollback(session: Session, previous: SessionTransaction) -> None:
         session.info.pop(MEMO_KEY, None)
 
 
-def has_uncommitted_changes(session: Session) -> bool:
-    """Whether this session changed watched tables it has not committed (caches bypassed)."""
-    return bool(session.info.get(CHANGED_KEY)) or bool(
+def has_uncommitted_changes(session: Session, kinds: tuple[str, ...] = (SEARCH, AUTH)) -> bool:
+    """Whether this session changed tables watched for `kinds` (or anything at all) that it
+    has not committed: caches of those kinds are then bypassed (it must see its own writes).
+    A search that stores an unmet-need signal still reads the search caches."""
+    changed = session.info.get(CHANGED_KEY) or ()
+    return any(kind in changed for kind in kinds) or bool(
         session.new or session.deleted or any(session.is_modified(o) for o in session.dirty)
     )
 
@@ -196,7 +226,7 @@ def read(session: Session) -> Versions:
         row = reader.read()
     else:  # a session bound to one connection (tests), or seeing its own writes
         row = session.connection().execute(_READ).first()
-    versions = Versions(None, None) if row is None else Versions(int(row[0]), int(row[1]))
+    versions = Versions(None, None, None) if row is None else Versions(*(int(v) for v in row))
     session.info[MEMO_KEY] = (versions, time.monotonic())
     return versions
 
