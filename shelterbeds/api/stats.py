@@ -11,7 +11,7 @@ from ..domain.clock import utcnow
 from ..domain.enums import Role
 from ..extensions import db
 from ..schemas.stats import ANSWERS, StatsArgs, dump_answer
-from ..services.statistics import figures_for
+from ..services.statistics import figures_for, figures_written
 from ..statistics import FAMILIES
 from ..statistics.export import XLSX, render
 from . import make_blueprint
@@ -28,23 +28,29 @@ DESCRIPTIONS = {
 }
 
 
+def _json(family: str) -> Any:
+    def write(result: dict[str, Any]) -> bytes:
+        return jsonify(dump_answer(family, result)).get_data()
+
+    return write
+
+
 def _answer(family: str, args: dict[str, Any]) -> Any:
     settings = current_app.config["SETTINGS"]
-    by = args["by"].split(",") if args["by"] else None
-    result = figures_for(
-        db.session,
-        current_actor(),
-        family,
-        utcnow(),
-        settings.stats_exact_roles,
+    query = dict(
         first=args["from_"],
         last=args["to"],
-        by=by,
+        by=args["by"].split(",") if args["by"] else None,
         shelter=args["shelter"],
         municipality=args["municipality"],
     )
+    actor, now = current_actor(), utcnow()
     if args["format"] == "json":
-        return jsonify(dump_answer(family, result))
+        body = figures_written(
+            db.session, actor, family, now, settings.stats_exact_roles, _json(family), **query
+        )
+        return Response(body, mimetype="application/json")
+    result = figures_for(db.session, actor, family, now, settings.stats_exact_roles, **query)
     body, mimetype, filename = render(
         result, list(FAMILIES[family].metrics), family, args["format"]
     )

@@ -1,8 +1,12 @@
-"""Statistics for an actor: scope (county), exact or suppressed counts, checked filters."""
+"""Statistics for an actor: scope (county), exact or suppressed counts, checked filters.
+
+Answers are kept per process until something they count is written or a local midnight
+passes (services/stats_cache.py).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +16,9 @@ from sqlalchemy.orm import Session
 from ..domain.errors import Invalid
 from ..domain.periods import Period, add_months, month_label, parse_month
 from ..models import Municipality, Shelter, User
-from ..statistics import Filters, answer
+from ..statistics import FAMILIES, Filters, answer
+from ..statistics.common import check_by
+from . import stats_cache
 from .access import stats_county
 
 
@@ -56,6 +62,33 @@ def filters_for(
     return Filters(county=county, shelter=shelter, municipality=municipality)
 
 
+def _kept(
+    session: Session,
+    actor: User,
+    family: str,
+    now: datetime,
+    exact_roles: str,
+    query: dict[str, Any],
+) -> stats_cache.Kept:
+    filters = filters_for(session, actor, query.get("shelter"), query.get("municipality"))
+    period = period_of(query.get("first"), query.get("last"), now)
+    by = query.get("by")
+    keys = check_by(FAMILIES[family], FAMILIES[family].default_by if by is None else by)
+    exact = exact_access(actor, exact_roles)
+    key = (family, tuple(keys), period.first, period.last, filters, exact)
+    return stats_cache.kept_or_computed(
+        session,
+        key,
+        now,
+        lambda: answer(session, family, period, keys, filters, exact=exact, now=now),
+    )
+
+
+def _at(family: str, result: dict[str, Any], now: datetime) -> dict[str, Any]:
+    clock = FAMILIES[family].clock
+    return result if clock is None else {**result, "rows": clock(result["rows"], now)}
+
+
 def figures_for(
     session: Session,
     actor: User,
@@ -69,9 +102,26 @@ def figures_for(
     shelter: str | None = None,
     municipality: str | None = None,
 ) -> dict[str, Any]:
-    """One family's statistics answer as this actor may see it."""
-    filters = filters_for(session, actor, shelter, municipality)
-    period = period_of(first, last, now)
-    return answer(
-        session, family, period, by, filters, exact=exact_access(actor, exact_roles), now=now
-    )
+    """One family's statistics answer as this actor may see it (shared: do not change it)."""
+    query = dict(first=first, last=last, by=by, shelter=shelter, municipality=municipality)
+    kept = _kept(session, actor, family, now, exact_roles, query)
+    return _at(family, kept.result, now)
+
+
+def figures_written(
+    session: Session,
+    actor: User,
+    family: str,
+    now: datetime,
+    exact_roles: str,
+    write: Callable[[dict[str, Any]], bytes],
+    **query: Any,
+) -> bytes:
+    """The answer as `write` writes it (the API's JSON), written once per kept answer when
+    no column of the family moves with the clock."""
+    kept = _kept(session, actor, family, now, exact_roles, query)
+    if FAMILIES[family].clock is not None:
+        return write(_at(family, kept.result, now))
+    if kept.json is None:
+        kept.json = write(kept.result)
+    return kept.json

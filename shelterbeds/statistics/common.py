@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, literal, select
@@ -21,7 +22,9 @@ class Family:
     """One family of figures: what it may be grouped by and which metrics it answers.
 
     `counts` are people/case counts (suppressed for roles without exact access); `derived`
-    maps a rate or median to the count it comes from (withheld when that count is).
+    maps a rate or median to the count it comes from (withheld when that count is); `clock`
+    gives the rows again with the columns that move with the clock alone between local
+    midnights brought to `now` (a kept answer is read through it: services/stats_cache.py).
     """
 
     name: str
@@ -31,6 +34,7 @@ class Family:
     compute: Callable[[Session, Period, Sequence[str], Filters, Any], list[dict[str, Any]]]
     derived: Mapping[str, str] = field(default_factory=dict)
     default_by: Sequence[str] = ("month",)
+    clock: Callable[[list[dict[str, Any]], datetime], list[dict[str, Any]]] | None = None
 
 
 def check_by(family: Family, by: Sequence[str]) -> list[str]:

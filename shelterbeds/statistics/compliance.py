@@ -232,11 +232,27 @@ def compute(
         row.update(days_reported=days_reported, days=days, compliance=ratio(days_reported, days))
         confirmed = last.get(key)
         row["last_confirmed_at"] = confirmed.isoformat() if confirmed else None
-        row["hours_since_confirmation"] = (
-            round((now - confirmed).total_seconds() / 3600, 1) if confirmed else None
-        )
+        row["hours_since_confirmation"] = _hours_since(confirmed, now)
         rows.append(row)
     return rows
+
+
+def _hours_since(confirmed: datetime | None, now: datetime) -> float | None:
+    return round((now - confirmed).total_seconds() / 3600, 1) if confirmed else None
+
+
+def at_now(rows: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """The rows with the hours since each shelter's last confirmation as of `now` (the only
+    column that moves between local midnights)."""
+    now = as_utc(now)
+    out = []
+    for row in rows:
+        stamp = row.get("last_confirmed_at")
+        if stamp is not None:
+            hours = _hours_since(datetime.fromisoformat(stamp), now)
+            row = {**row, "hours_since_confirmation": hours}
+        out.append(row)
+    return out
 
 
 FAMILY = Family(
@@ -252,4 +268,5 @@ FAMILY = Family(
     counts=(),
     compute=compute,
     default_by=("shelter",),
+    clock=at_now,
 )

@@ -29,6 +29,7 @@ from tests.support.factories import (
     DEMO_PASSWORD,
     SOCIALJOUR,
     STAFF_SARA,
+    dispose_app_engine,
     make_settings,
     request_body,
     unit_at,
@@ -223,12 +224,7 @@ def two_engines(committed_engine, database_url):
     other = make_engine(database_url)
     yield app, other, raw
     other.dispose()
-    from shelterbeds.extensions import db
-    from shelterbeds.services import versions
-
-    if db.engine is not None:
-        versions.close_reader(db.engine)
-        db.engine.dispose()
+    dispose_app_engine()
 
 
 def test_a_change_through_another_engine_is_seen_at_once(two_engines):

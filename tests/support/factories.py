@@ -105,3 +105,14 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         password_hash_memory_kib=32,
     )
     return base.with_overrides(overrides)
+
+
+def dispose_app_engine() -> None:
+    """Give back the engine of an app created on its own engine (another web node in a
+    test), with the connection its cache-version reader holds."""
+    from shelterbeds.extensions import db
+    from shelterbeds.services import versions
+
+    if db.engine is not None:
+        versions.close_reader(db.engine)
+        db.engine.dispose()
