@@ -29,6 +29,9 @@ from ..domain.periods import local_midnight
 from . import versions
 
 MAX_ANSWERS = 256  # answers kept per process (family x grouping x period x filters x access)
+# Rows kept per process, all answers together: a national table by shelter and month is
+# ~3,600 rows (a few MB with its JSON), so this bounds the memory at tens of MB per worker.
+MAX_ROWS = 40_000
 
 
 @dataclass
@@ -41,11 +44,17 @@ class Kept:
     result: dict[str, Any]
     json: bytes | None = None  # the API's JSON, written once (families without clock columns)
 
+    @property
+    def size(self) -> int:
+        """Rows held (the period's totals count as one)."""
+        return len(self.result.get("rows", ())) + 1
+
 
 @dataclass
 class StatsCache:
     answers: OrderedDict[Hashable, Kept]
     computed: int = 0  # answers computed (tests and the bench read it)
+    rows: int = 0  # rows held by the kept answers
 
 
 _caches: WeakKeyDictionary[Any, StatsCache] = WeakKeyDictionary()
@@ -87,8 +96,17 @@ def kept_or_computed(
     cache.computed += 1
     # Not at the very instant of a midnight: a night is counted from it, a day reported
     # only after it, so an answer of that instant is not the rest of the day's.
-    if version is not None and since < now:
-        cache.answers[key] = kept
-        while len(cache.answers) > MAX_ANSWERS:
-            cache.answers.popitem(last=False)
+    if version is not None and since < now and kept.size <= MAX_ROWS:
+        _keep(cache, key, kept)
     return kept
+
+
+def _keep(cache: StatsCache, key: Hashable, kept: Kept) -> None:
+    """Keep `kept` for `key`, letting go of the least recently used beyond the bounds."""
+    old = cache.answers.pop(key, None)
+    cache.rows -= old.size if old is not None else 0
+    cache.answers[key] = kept
+    cache.rows += kept.size
+    while len(cache.answers) > MAX_ANSWERS or cache.rows > MAX_ROWS:
+        _key, dropped = cache.answers.popitem(last=False)
+        cache.rows -= dropped.size

@@ -219,3 +219,24 @@ def test_the_dashboard_reads_kept_answers_too(client, demo, session):
     assert computed > 0
     assert client.get("/stats").status_code == 200
     assert _computed(session) == computed  # every table's answer was kept
+
+
+def test_kept_answers_are_bounded_by_their_rows(demo, session, monkeypatch):
+    analyst = session.scalar(select(User).where(User.email == ANALYST))
+    now = utcnow()
+
+    def ask(by: list[str]) -> None:
+        figures_for(session, analyst, "occupancy", now, "county_analyst", by=by)
+
+    ask(["shelter", "month"])  # the demo's county: 12 months x its shelters
+    cache = stats_cache.cache_for(session)
+    (big,) = cache.answers.values()
+    monkeypatch.setattr(stats_cache, "MAX_ROWS", big.size + 2)
+    ask(["month"])  # 12 months and the totals: over the bound together, so the big one goes
+    assert [k[1] for k in cache.answers] == [("month",)]
+    assert cache.rows == 13
+    computed = _computed(session)
+    ask(["month"])
+    assert _computed(session) == computed  # the one kept is still served
+    ask(["shelter", "month"])
+    assert _computed(session) == computed + 1
