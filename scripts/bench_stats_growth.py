@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Interval, func, insert, literal, null, select, true
+from sqlalchemy import Interval, and_, func, insert, literal, null, select, true
 from sqlalchemy.orm import Session
 
 from shelterbeds.domain.enums import TurnAwayChannel
+from shelterbeds.domain.requests import RequestStatus
 from shelterbeds.models import PlacementRequest, ShelterConfirmation, TurnAway, UnmetNeedSignal
 from shelterbeds.models.types import UTCDateTime
 
@@ -56,7 +57,17 @@ def grow_history(session: Session, *, years: int = 5, factor: int = 9) -> int:
         print("  (statistics history grows on PostgreSQL only)", flush=True)
         return 0
     which = {  # what was generated (not the benchmark's own requests), and what changes
-        PlacementRequest: (PlacementRequest.code.like("S%"), ("code",)),
+        # Generated requests only (code S…, case B-…): a request of the bench's own
+        # request + withdraw probe may have a code starting with S too, and one left pending
+        # when wrk stopped would be copied as a second pending request on its unit.
+        PlacementRequest: (
+            and_(
+                PlacementRequest.code.like("S%"),
+                PlacementRequest.case_ref.like("B-%"),
+                PlacementRequest.status != RequestStatus.PENDING,
+            ),
+            ("code",),
+        ),
         TurnAway: (true(), ("request_id", "channel")),  # a copy refers to no request
         UnmetNeedSignal: (UnmetNeedSignal.profile_key.like("bench-%"), ()),
         ShelterConfirmation: (true(), ()),
