@@ -116,7 +116,7 @@ def prepare_database(url: str) -> None:
     upgrade(url)
 
 
-def analyze(engine: Any) -> None:
+def vacuum_analyze(engine: Any) -> None:
     """Fresh planner statistics and a vacuumed database, as after a real import once
     autovacuum has run — otherwise autovacuum works through the millions of rows just
     inserted while the probes run, on the same cores."""
@@ -158,7 +158,7 @@ def build(url: str, args: argparse.Namespace, password: str, stats: Any) -> Benc
             rolled += step
             session.commit()
         data.counts["shelter_months"] = rolled
-    analyze(engine)
+    vacuum_analyze(engine)
     engine.dispose()
     data.counts["generate_seconds"] = round(time.perf_counter() - started, 1)
     return data
@@ -298,7 +298,7 @@ def growth(
         if stats is not None and hasattr(stats, "grow_history") and args.stats_years:
             added += stats.grow_history(session, years=args.stats_years, factor=9)
         session.commit()
-    analyze(engine)
+    vacuum_analyze(engine)
     engine.dispose()
     social = {"Authorization": auth_headers["social_worker"]}
     typical = simple_request("GET", f"/api/v1/vacancies?{VACANCY_PROFILES[TYPICAL]}", social)

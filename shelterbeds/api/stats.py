@@ -28,13 +28,6 @@ DESCRIPTIONS = {
 }
 
 
-def _json(family: str) -> Any:
-    def write(result: dict[str, Any]) -> bytes:
-        return jsonify(dump_answer(family, result)).get_data()
-
-    return write
-
-
 def _answer(family: str, args: dict[str, Any]) -> Any:
     settings = current_app.config["SETTINGS"]
     query = dict(
@@ -46,8 +39,12 @@ def _answer(family: str, args: dict[str, Any]) -> Any:
     )
     actor, now = current_actor(), utcnow()
     if args["format"] == "json":
+
+        def write(result: dict[str, Any]) -> bytes:
+            return jsonify(dump_answer(family, result)).get_data()
+
         body = figures_written(
-            db.session, actor, family, now, settings.stats_exact_roles, _json(family), **query
+            db.session, actor, family, now, settings.stats_exact_roles, write, **query
         )
         return Response(body, mimetype="application/json")
     result = figures_for(db.session, actor, family, now, settings.stats_exact_roles, **query)

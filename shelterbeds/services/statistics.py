@@ -68,11 +68,16 @@ def _kept(
     family: str,
     now: datetime,
     exact_roles: str,
-    query: dict[str, Any],
+    *,
+    first: str | None = None,
+    last: str | None = None,
+    by: list[str] | None = None,
+    shelter: str | None = None,
+    municipality: str | None = None,
 ) -> stats_cache.Kept:
-    filters = filters_for(session, actor, query.get("shelter"), query.get("municipality"))
-    period = period_of(query.get("first"), query.get("last"), now)
-    by = query.get("by")
+    """The answer kept for this actor's query, or computed now."""
+    filters = filters_for(session, actor, shelter, municipality)
+    period = period_of(first, last, now)
     keys = check_by(FAMILIES[family], FAMILIES[family].default_by if by is None else by)
     exact = exact_access(actor, exact_roles)
     key = (family, tuple(keys), period.first, period.last, filters, exact)
@@ -103,8 +108,18 @@ def figures_for(
     municipality: str | None = None,
 ) -> dict[str, Any]:
     """One family's statistics answer as this actor may see it (shared: do not change it)."""
-    query = dict(first=first, last=last, by=by, shelter=shelter, municipality=municipality)
-    kept = _kept(session, actor, family, now, exact_roles, query)
+    kept = _kept(
+        session,
+        actor,
+        family,
+        now,
+        exact_roles,
+        first=first,
+        last=last,
+        by=by,
+        shelter=shelter,
+        municipality=municipality,
+    )
     return _at(family, kept.result, now)
 
 
@@ -118,8 +133,8 @@ def figures_written(
     **query: Any,
 ) -> bytes:
     """The answer as `write` writes it (the API's JSON), written once per kept answer when
-    no column of the family moves with the clock."""
-    kept = _kept(session, actor, family, now, exact_roles, query)
+    no column of the family moves with the clock. `query`: as for figures_for."""
+    kept = _kept(session, actor, family, now, exact_roles, **query)
     if FAMILIES[family].clock is not None:
         return write(_at(family, kept.result, now))
     if kept.json is None:

@@ -76,7 +76,7 @@ MEMO_SECONDS = 1.0  # a session (one web request) reuses what it read for at mos
 class Versions:
     search: int | None
     auth: int | None
-    stats: int | None = None
+    stats: int | None
 
 
 def _mark(session: Session, table: str | None) -> None:
