@@ -13,8 +13,9 @@ import hashlib
 import threading
 import time
 import uuid
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Protocol, TypeVar
 
@@ -38,20 +39,35 @@ class ThrottleUnavailable(DomainError):
     title = "Service Unavailable"
 
 
+# A busy API token is counted in the shared store a block of events at a time, not one
+# round trip per request: each process reserves up to MAX_BLOCK events (about what it used
+# in LEASE seconds during the last second), uses them for at most LEASE seconds, and lets
+# the rest lapse. Reserved events are stamped with the end of their lease, so each counts
+# at least as long as if it had been recorded when used, and lapsed ones still count: the
+# limit errs towards refusing, never towards letting more through. A token used at human
+# pace reserves one event at a time, exactly as before.
+LEASE = 0.25
+MAX_BLOCK = 32
+MAX_LEASES = 10_000
+
+
 class Store(Protocol):
     def events(self, key: str, now: float, window: float) -> tuple[int, float | None, float | None]:
-        """(count, first, last) of the events within `window` seconds before `now`."""
+        """(count, first, last) of the events after `now - window`, up to `now + LEASE`.
 
-    def add(self, key: str, now: float, window: float) -> str:
-        """Count one event at `now`; its id (for `remove`)."""
+        Up to a lease ahead: events reserved for use within it count from the start.
+        """
 
-    def add_counting(
-        self, key: str, now: float, window: float
-    ) -> tuple[str, tuple[int, float | None, float | None]]:
-        """Count one event at `now` and give `events` as it was just before: one step."""
+    def add(self, key: str, now: float, window: float) -> None:
+        """Count one event at `now`."""
 
-    def remove(self, key: str, event: str) -> None:
-        """Forget one event counted by `add` (a refused hit)."""
+    def reserve(
+        self, key: str, now: float, window: float, at: float, n: int
+    ) -> tuple[list[str], tuple[int, float | None, float | None]]:
+        """`events` as it was, then `n` more events at `at`, in one step; their ids."""
+
+    def remove(self, key: str, events: list[str]) -> None:
+        """Forget events counted by `reserve` (refused, or not granted)."""
 
     def clear(self, key: str) -> None: ...
 
@@ -71,43 +87,47 @@ class MemoryStore:
             if not times:
                 return 0, None, None
             del times[: bisect.bisect_right(times, now - window)]  # out of every window
-            end = bisect.bisect_right(times, now)
+            end = bisect.bisect_right(times, now + LEASE)
             return end, (times[0] if end else None), (times[end - 1] if end else None)
 
-    def add(self, key: str, now: float, window: float) -> str:
+    def add(self, key: str, now: float, window: float) -> None:
         with self._lock:
             bisect.insort(self._events[key], now)
-        return repr(now)
 
-    def add_counting(
-        self, key: str, now: float, window: float
-    ) -> tuple[str, tuple[int, float | None, float | None]]:
+    def reserve(
+        self, key: str, now: float, window: float, at: float, n: int
+    ) -> tuple[list[str], tuple[int, float | None, float | None]]:
         with self._lock:  # re-entrant: events and add take it too
             before = self.events(key, now, window)
-            return self.add(key, now, window), before
+            for _ in range(n):
+                self.add(key, at, window)
+            return [repr(at)] * n, before
 
-    def remove(self, key: str, event: str) -> None:
+    def remove(self, key: str, events: list[str]) -> None:
         with self._lock:
             times = self._events.get(key, [])
-            i = bisect.bisect_left(times, float(event))
-            if i < len(times) and times[i] == float(event):
-                del times[i]
+            for event in events:
+                i = bisect.bisect_left(times, float(event))
+                if i < len(times) and times[i] == float(event):
+                    del times[i]
 
     def clear(self, key: str) -> None:
         with self._lock:
             self._events.pop(key, None)
 
 
-# The events within (ARGV[2], ARGV[1]] as count, first and last score, then one more event
-# ARGV[3] at ARGV[1]: as `events` followed by `add`, atomically.
-ADD_COUNTING = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
-local since = '(' .. ARGV[2]
-local count = redis.call('ZCOUNT', KEYS[1], since, ARGV[1])
-local first = redis.call('ZRANGEBYSCORE', KEYS[1], since, ARGV[1], 'WITHSCORES', 'LIMIT', 0, 1)
-local last = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[1], since, 'WITHSCORES', 'LIMIT', 0, 1)
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
-redis.call('EXPIRE', KEYS[1], ARGV[4])
+# `events` within (ARGV[1], ARGV[2]] (count, first and last score), then ARGV[4] events at
+# ARGV[3] named ARGV[6]:1 .. ARGV[6]:ARGV[4]: as `events` followed by `add`s, atomically.
+RESERVE = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local since = '(' .. ARGV[1]
+local count = redis.call('ZCOUNT', KEYS[1], since, ARGV[2])
+local first = redis.call('ZRANGEBYSCORE', KEYS[1], since, ARGV[2], 'WITHSCORES', 'LIMIT', 0, 1)
+local last = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[2], since, 'WITHSCORES', 'LIMIT', 0, 1)
+for i = 1, tonumber(ARGV[4]) do
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[6] .. ':' .. i)
+end
+redis.call('EXPIRE', KEYS[1], ARGV[5])
 return {count, first[2] or false, last[2] or false}
 """
 
@@ -132,7 +152,7 @@ class RedisStore:
         self._errors: tuple[type[Exception], ...] = (redis.RedisError, OSError)
         # A script, not a pipeline: one command to send and one reply to read is half the
         # client's work on the path every API request takes.
-        self._add_counting = self._redis.register_script(ADD_COUNTING)
+        self._reserve = self._redis.register_script(RESERVE)
 
     def _run(self, build: Callable[[Any], object]) -> list[Any]:
         try:
@@ -142,51 +162,30 @@ class RedisStore:
         except self._errors as exc:
             raise _unavailable() from exc
 
-    @staticmethod
-    def _count(pipe: Any, key: str, now: float, window: float) -> None:
+    def events(self, key: str, now: float, window: float) -> tuple[int, float | None, float | None]:
+        return self.reserve(key, now, window, now, 0)[1]
+
+    def add(self, key: str, now: float, window: float) -> None:
+        self.reserve(key, now, window, now, 1)
+
+    def reserve(
+        self, key: str, now: float, window: float, at: float, n: int
+    ) -> tuple[list[str], tuple[int, float | None, float | None]]:
         # Bounded work whatever the count: a lifted limit keeps a hundred thousand events
         # per key, and reading them all on every request stalled the API (bench, Redis).
-        pipe.zremrangebyscore(key, "-inf", now - window)  # out of every window
-        pipe.zcount(key, f"({now - window}", now)
-        pipe.zrangebyscore(key, f"({now - window}", now, start=0, num=1, withscores=True)
-        pipe.zrevrangebyscore(key, now, f"({now - window}", start=0, num=1, withscores=True)
-
-    @staticmethod
-    def _counted(replies: list[Any]) -> tuple[int, float | None, float | None]:
-        _removed, count, first, last = replies[:4]
-        return (
-            int(count),
-            (float(first[0][1]) if first else None),
-            (float(last[0][1]) if last else None),
-        )
-
-    def events(self, key: str, now: float, window: float) -> tuple[int, float | None, float | None]:
-        return self._counted(self._run(lambda pipe: self._count(pipe, key, now, window)))
-
-    def add(self, key: str, now: float, window: float) -> str:
-        event = f"{now:.6f}:{uuid.uuid4().hex[:8]}"
-
-        def build(pipe: Any) -> None:
-            pipe.zadd(key, {event: now})
-            pipe.expire(key, int(window) + 60)
-
-        self._run(build)
-        return event
-
-    def add_counting(
-        self, key: str, now: float, window: float
-    ) -> tuple[str, tuple[int, float | None, float | None]]:
-        event = f"{now:.6f}:{uuid.uuid4().hex[:8]}"
+        name = f"{at:.6f}:{uuid.uuid4().hex[:8]}"
         try:
-            count, first, last = self._add_counting(
-                keys=[key], args=[repr(now), repr(now - window), event, int(window) + 60]
+            count, first, last = self._reserve(
+                keys=[key],
+                args=[repr(now - window), repr(now + LEASE), repr(at), n, int(window) + 60, name],
             )
         except self._errors as exc:
             raise _unavailable() from exc
-        return event, (int(count), _score(first), _score(last))
+        return [f"{name}:{i}" for i in range(1, n + 1)], (int(count), _score(first), _score(last))
 
-    def remove(self, key: str, event: str) -> None:
-        self._run(lambda pipe: pipe.zrem(key, event))
+    def remove(self, key: str, events: list[str]) -> None:
+        if events:
+            self._run(lambda pipe: pipe.zrem(key, *events))
 
     def clear(self, key: str) -> None:
         self._run(lambda pipe: pipe.delete(key))
@@ -224,6 +223,27 @@ def rules_from(settings: Settings) -> dict[str, Rule]:
     }
 
 
+@dataclass
+class _Lease:
+    """One process's reserved events for one key, and how busy the key was here lately."""
+
+    left: int = 0  # reserved events not used yet
+    until: float = 0.0  # usable before this instant
+    second: int = 0  # the wall-clock second `hits` counts
+    hits: int = 0
+    hits_before: int = 0  # hits in the second before `second`
+
+    def seen(self, now: float) -> None:
+        second = int(now)
+        if second != self.second:
+            self.hits_before = self.hits if second == self.second + 1 else 0
+            self.second, self.hits = second, 0
+        self.hits += 1
+
+    def block(self) -> int:
+        return max(1, min(MAX_BLOCK, int(self.hits_before * LEASE)))
+
+
 class Throttles:
     """The rules bound to a store; `check` raises Throttled, `record` counts one event."""
 
@@ -233,6 +253,8 @@ class Throttles:
         self.store: Store = store or (
             RedisStore(settings.redis_url) if settings.redis_url else MemoryStore()
         )
+        self._leases: OrderedDict[str, _Lease] = OrderedDict()
+        self._lock = threading.Lock()
 
     def _key(self, rule: Rule, ident: str) -> str:
         return f"{self.prefix}:{rule.name}:{hashlib.sha256(ident.encode()).hexdigest()[:32]}"
@@ -252,22 +274,47 @@ class Throttles:
         rule = self.rules[name]
         self.store.add(self._key(rule, ident), time.time() if now is None else now, rule.window)
 
+    def _lease(self, key: str, now: float) -> _Lease | None:
+        """This key's lease with the hit counted; None if it has an event left to use."""
+        with self._lock:
+            lease = self._leases.pop(key, None) or _Lease()
+            self._leases[key] = lease  # most recently used last
+            while len(self._leases) > MAX_LEASES:
+                self._leases.popitem(last=False)  # its unused events lapse (still counted)
+            lease.seen(now)
+            if lease.left and now < lease.until:
+                lease.left -= 1
+                return None
+            return lease
+
     def hit(self, name: str, ident: str, now: float | None = None) -> None:
         """Check and count in one step (for limits on every use rather than on failures).
 
-        Counted first and taken back if refused: one round trip to Redis per API request
-        instead of two. A refused hit is not counted, as with `check` then `record`.
+        Counted first and taken back if refused: at most one round trip to the store per
+        request, and for a busy token one per block (see LEASE). A refused hit is not
+        counted, as with `check` then `record`.
         """
         rule, now = self.rules[name], time.time() if now is None else now
         key = self._key(rule, ident)
-        event, (count, first, last) = self.store.add_counting(key, now, rule.window)
-        wait = rule.retry_after(count, first, last, now)
-        if wait > 0:
-            self.store.remove(key, event)
-            raise _refused(wait)
+        lease = self._lease(key, now)
+        if lease is None:
+            return
+        wanted = lease.block() if rule.free is None else 1
+        at = now + LEASE if wanted > 1 else now
+        events, (count, first, last) = self.store.reserve(key, now, rule.window, at, wanted)
+        granted = rule.grant(count, first, last, now, wanted)
+        if granted < wanted:
+            self.store.remove(key, events[granted:])
+        if not granted:
+            raise _refused(rule.retry_after(count, first, last, now))
+        with self._lock:
+            lease.left, lease.until = granted - 1, at
 
     def clear(self, name: str, ident: str) -> None:
-        self.store.clear(self._key(self.rules[name], ident))
+        key = self._key(self.rules[name], ident)
+        with self._lock:
+            self._leases.pop(key, None)
+        self.store.clear(key)
 
 
 def _answer(error: DomainError) -> Any:

@@ -35,3 +35,15 @@ class Rule:
         if last is not None:
             wait = max(wait, last + self.delay(events) - now)
         return max(wait, 0.0)
+
+    def grant(
+        self, events: int, first: float | None, last: float | None, now: float, wanted: int
+    ) -> int:
+        """How many of `wanted` events may happen now, given the events in the window.
+
+        A plain limit grants what is left of it (events reserved ahead of `now` count as
+        spent); a rule with a growing delay grants one event or none.
+        """
+        if self.free is None:
+            return max(0, min(wanted, self.limit - events))
+        return 1 if self.retry_after(events, first, last, now) == 0 else 0

@@ -20,11 +20,13 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_dict, manager_of_class
 
 from ..models import User
 from . import auth, versions
 
 RECHECK = timedelta(minutes=1)
+_USERS = manager_of_class(User)
 MAX_TOKENS = 10_000
 
 
@@ -50,12 +52,17 @@ def _attach(session: Session, columns: dict[str, Any]) -> User:
     """The cached user as a persistent object of this session, without a query.
 
     A new object each time (never shared between sessions), added as if loaded: cheaper
-    than `merge(load=False)`, which copies every attribute onto a second object.
+    than `merge(load=False)`, which copies every attribute onto a second object. Built as
+    a loader builds one (the columns straight into its state, no attribute events): half
+    the cost of `User(**columns)`, on the path of every API request.
     """
     present = session.identity_map.get(session.identity_key(User, columns["id"]))
     if present is not None:
         return present  # type: ignore[no-any-return]
-    user = User(**{k: list(v) if isinstance(v, list) else v for k, v in columns.items()})
+    user = _USERS.new_instance()
+    instance_dict(user).update(
+        {k: list(v) if isinstance(v, list) else v for k, v in columns.items()}
+    )
     make_transient_to_detached(user)
     session.add(user)
     return user

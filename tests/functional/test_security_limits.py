@@ -9,7 +9,7 @@ import pytest
 
 from shelterbeds.config import Settings
 from shelterbeds.domain.throttling import Rule
-from shelterbeds.throttle import MemoryStore, RedisStore, Throttled, Throttles
+from shelterbeds.throttle import MAX_BLOCK, MemoryStore, RedisStore, Throttled, Throttles
 from tests.support.factories import SOCIALJOUR, STAFF_SARA, request_body, unit_at
 from tests.support.security import (
     REDIS_URL,
@@ -200,11 +200,87 @@ def test_a_hit_is_counted_in_redis_however_many_events_are_kept():
     throttles, t = Throttles(settings, store), 2_000_000.0
     key = throttles._key(throttles.rules["api_token"], "tok")
     store._redis.zadd(key, {f"e{i}": t + i / 1000 for i in range(20_000)})
-    event, before = store.add_counting(key, t + 30, 60)
+    events, before = store.reserve(key, t + 30, 60, t + 30, 1)
     assert before == (20_000, t, t + 19.999)
     assert store.events(key, t + 30, 60) == (20_001, t, t + 30)
     assert store.events(key, t + 75, 60)[0] == 5_000  # after 15 s: 4,999 kept and the hit
-    store.remove(key, event)
+    store.remove(key, events)
     assert store.events(key, t + 75, 60)[0] == 4_999
     assert 0 < store._redis.ttl(key) <= 120
     store.clear(key)
+
+
+class CountedStore:
+    """A store that counts its `reserve` round trips."""
+
+    def __init__(self, store):
+        self.store, self.trips = store, 0
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    def reserve(self, *args):
+        self.trips += 1
+        return self.store.reserve(*args)
+
+
+def _shared_stores():
+    yield "memory", MemoryStore()
+    if REDIS_URL:
+        yield "redis", RedisStore(REDIS_URL)
+
+
+@pytest.mark.parametrize("store", [s for _n, s in _shared_stores()], ids=lambda s: type(s).__name__)
+def test_a_busy_token_is_counted_a_block_at_a_time_and_never_past_its_limit(store):
+    # Two workers share one store; a token hammers both at 1,000 requests a second each.
+    counted = CountedStore(store)
+    settings = Settings(api_rate_limit="5000 per minute", rate_limit_prefix=f"t-{uuid.uuid4()}")
+    one, two = Throttles(settings, counted), Throttles(settings, counted)
+    key = one._key(one.rules["api_token"], "tok")
+    t, granted, trips_in_second_2 = 5_000_000.0, 0, 0
+    for i in range(4_000):
+        now = t + i / 1000
+        if i == 1_000:
+            trips_before = counted.trips
+        if i == 2_000:
+            trips_in_second_2 = counted.trips - trips_before
+        for worker in (one, two):
+            try:
+                worker.hit("api_token", "tok", now)
+                granted += 1
+            except Throttled:
+                pass
+    # Never past the limit; short of it by at most the blocks left to lapse.
+    assert 5_000 - 2 * MAX_BLOCK <= granted <= 5_000
+    # Every event granted is counted (lapsed ones too): the store errs towards refusing.
+    assert granted <= store.events(key, t + 4, 60)[0] <= 5_000
+    # The second second (each worker knew the token was busy): a round trip per block.
+    assert trips_in_second_2 <= 2 * 1_000 / (MAX_BLOCK / 2)
+    one.clear("api_token", "tok")
+
+
+@pytest.mark.parametrize("store", [s for _n, s in _shared_stores()], ids=lambda s: type(s).__name__)
+def test_a_token_at_human_pace_is_counted_one_request_at_a_time(store):
+    counted = CountedStore(store)
+    settings = Settings(api_rate_limit="600 per minute", rate_limit_prefix=f"t-{uuid.uuid4()}")
+    throttles, t = Throttles(settings, counted), 6_000_000.0
+    key = throttles._key(throttles.rules["api_token"], "tok")
+    for i in range(20):
+        throttles.hit("api_token", "tok", t + i * 0.7)  # under 2 a second
+    assert counted.trips == 20  # each counted in the store as it happens, no block reserved
+    assert store.events(key, t + 14, 60) == (20, t, t + 19 * 0.7)
+    throttles.clear("api_token", "tok")
+
+
+@pytest.mark.parametrize("store", [s for _n, s in _shared_stores()], ids=lambda s: type(s).__name__)
+def test_an_event_used_from_a_block_counts_for_a_whole_window_after_its_use(store):
+    settings = Settings(api_rate_limit="100000 per minute", rate_limit_prefix=f"t-{uuid.uuid4()}")
+    throttles, t = Throttles(settings, store), 7_000_000.0
+    key = throttles._key(throttles.rules["api_token"], "tok")
+    for i in range(1_200):  # 600 a second: blocks from the second second on
+        throttles.hit("api_token", "tok", t + i / 600)
+    used = t + 1_199 / 600  # the last hit, taken from a block reserved before it
+    assert store.events(key, used, 60)[0] >= 1_200
+    # Its window ends a minute after its use, not a minute after the block was reserved.
+    assert store.events(key, used + 60 - 0.001, 60)[0] >= 1
+    throttles.clear("api_token", "tok")
