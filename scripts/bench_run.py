@@ -54,7 +54,11 @@ TARGETS = {  # issue 10, item 5 (PostgreSQL, 2 workers, same run)
     "request + withdraw / healthz": (">=", 0.25),
     "fan-out to 1,000 subscribers, s": ("<=", 10.0),
     "search slowdown with 10x history": ("<=", 1.2),
+    # Production keeps the rate limits in Redis (shared by every worker): the same target.
+    "typical search / healthz, limits in Redis": (">=", 0.50),
 }
+DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
+REDIS_SUFFIX = " (limits in Redis)"
 REQUEST_BODY = json.dumps(
     {
         "unit_id": 0,
@@ -245,6 +249,31 @@ def load_probes(
     return results
 
 
+def redis_probes(url: str, auth_headers: dict[str, str], args: argparse.Namespace) -> list:
+    """`/healthz` and the typical search again on a server that keeps its limits in Redis.
+
+    As production runs with SHELTERBEDS_REDIS_URL: every API request goes through the
+    shared per-token limit. Ratios against this server's own `/healthz`.
+    """
+    social = {"Authorization": auth_headers["social_worker"]}
+    typical = simple_request("GET", f"/api/v1/vacancies?{VACANCY_PROFILES[TYPICAL]}", social)
+    with Server(url, workers=args.workers, SHELTERBEDS_REDIS_URL=args.redis_url) as server:
+        if args.warmup:
+            run_wrk("warm-up", server.url, typical, seconds=args.warmup)
+        found = [
+            run_wrk(
+                f"GET /healthz{REDIS_SUFFIX}",
+                server.url,
+                simple_request("GET", "/healthz", {}),
+                seconds=args.seconds,
+            ),
+            run_wrk(f"search: {TYPICAL}{REDIS_SUFFIX}", server.url, typical, seconds=args.seconds),
+        ]
+    for r in found:
+        print(f"  {r.name:48} {r.rps:9.1f}/s  p50 {r.p50_ms:7.2f} ms  non-2xx {r.non2xx}")
+    return [ratio_row(r, found[0]) for r in found]
+
+
 def fanout(url: str, server: Server, data: BenchData, auth_headers: dict[str, str]) -> dict:
     """Free one unit that 1,000 subscriptions match; time until every SMS is handed over."""
     engine = make_engine(url)
@@ -327,6 +356,8 @@ def verdicts(rows: list[dict], fan: dict | None, grow: dict | None) -> list[dict
         "fan-out to 1,000 subscribers, s": fan["seconds"] if fan else None,
         "search slowdown with 10x history": None,
     }
+    in_redis = by_name.get(f"search: {TYPICAL}{REDIS_SUFFIX}")
+    values["typical search / healthz, limits in Redis"] = in_redis["ratio"] if in_redis else None
     if grow:
         after = {r["probe"]: r for r in grow["after"]}[f"search: {TYPICAL}"]["ratio"]
         before = values["typical search / healthz"]
@@ -353,6 +384,8 @@ def run_engine(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
         results = load_probes(server, data, auth_headers, args)
         healthz = results[0]
         rows = [ratio_row(r, healthz) for r in results]
+        if args.redis_url:
+            rows += redis_probes(url, auth_headers, args)
         fan = None if args.skip_fanout else fanout(url, server, data, auth_headers)
         grow = None if args.skip_growth else growth(url, server, data, auth_headers, args)
     return {
@@ -402,6 +435,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--history-per-unit", type=int, default=50)
     parser.add_argument(
         "--stats-years", type=int, default=5, help="statistics history (bench_stats; 0: none)"
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("SHELTERBEDS_BENCH_REDIS_URL", DEFAULT_REDIS),
+        help="the search again with rate limits in this Redis ('': skip)",
     )
     parser.add_argument("--skip-fanout", action="store_true")
     parser.add_argument("--skip-growth", action="store_true")

@@ -277,10 +277,13 @@ class Throttles:
     def _lease(self, key: str, now: float) -> _Lease | None:
         """This key's lease with the hit counted; None if it has an event left to use."""
         with self._lock:
-            lease = self._leases.pop(key, None) or _Lease()
-            self._leases[key] = lease  # most recently used last
-            while len(self._leases) > MAX_LEASES:
-                self._leases.popitem(last=False)  # its unused events lapse (still counted)
+            lease = self._leases.get(key)
+            if lease is None:
+                lease = self._leases[key] = _Lease()
+                if len(self._leases) > MAX_LEASES:
+                    self._leases.popitem(last=False)  # its unused events lapse (still counted)
+            else:
+                self._leases.move_to_end(key)  # most recently used last
             lease.seen(now)
             if lease.left and now < lease.until:
                 lease.left -= 1

@@ -9,6 +9,7 @@ import pytest
 
 from scripts import bench_run
 from tests.support.factories import PG_URL
+from tests.support.security import REDIS_URL
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk (Debian package wrk)"),
@@ -21,7 +22,7 @@ def test_bench_runs_every_probe_and_writes_its_figures(tmp_path, capsys):
     code = bench_run.main(
         ["--engines", "sqlite", "--seconds", "1", "--warmup", "1", "--shelters", "12"]
         + ["--units", "120", "--history-per-unit", "2", "--stats-years", "1"]
-        + ["--output", str(out)]
+        + ["--output", str(out), "--redis-url", REDIS_URL]
     )
     assert code == 0
     result = json.loads(out.read_text())["engines"]["sqlite"]
@@ -36,6 +37,9 @@ def test_bench_runs_every_probe_and_writes_its_figures(tmp_path, capsys):
             assert probe["requests"] > 0, probe
         assert probe["p50_ms"] <= probe["p95_ms"] <= probe["p99_ms"]
     assert probes["request + withdraw (cycles)"]["per_second"] > 0
+    if REDIS_URL:  # the search again with the rate limits kept in Redis, as in production
+        in_redis = f"search: {bench_run.TYPICAL}{bench_run.REDIS_SUFFIX}"
+        assert probes[in_redis]["requests"] > 0 and probes[in_redis]["ratio"] is not None
     assert result["fanout"]["sms"] == 1000
     assert result["growth"]["history_rows_added"] > 0
     targets = {t["target"]: t for t in result["targets"]}
