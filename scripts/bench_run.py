@@ -228,10 +228,13 @@ def load_probes(
     results.append(go("GET /api/v1/shelters", simple_request("GET", "/api/v1/shelters", social)))
     cookie = {"Cookie": staff_cookie(server.url, data.staff_email, data.password)}
     results.append(go("GET /shelter (staff page)", simple_request("GET", "/shelter", cookie)))
-    results.append(go("PUT unit status", toggle_status(data.staff_unit_ids, staff)))
+    units = data.staff_unit_ids
+    n = max(1, min(8, len(units)))  # one pool of units per wrk thread (and connection)
+    pools = [units[i::n] for i in range(n)]
+    results.append(go("PUT unit status", toggle_status(pools, staff), threads=n, connections=n))
     # Warm-up and timed run on different units: wrk stops mid-cycle, leaving a unit held.
     warm, timed = data.request_unit_ids[0::2], data.request_unit_ids[1::2]
-    n = max(1, min(8, len(warm), len(timed)))  # one pool of units per wrk thread
+    n = max(1, min(8, len(warm), len(timed)))
     sw = {"Authorization": auth_headers["social_worker"], "Content-Type": "application/json"}
     results.append(
         go(
