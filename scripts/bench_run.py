@@ -252,7 +252,9 @@ def load_probes(
     return results
 
 
-def redis_probes(url: str, auth_headers: dict[str, str], args: argparse.Namespace) -> list:
+def redis_probes(
+    url: str, auth_headers: dict[str, str], args: argparse.Namespace
+) -> list[dict[str, Any]]:
     """`/healthz` and the typical search again on a server that keeps its limits in Redis.
 
     As production runs with SHELTERBEDS_REDIS_URL: every API request goes through the
