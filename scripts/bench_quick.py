@@ -3,7 +3,8 @@ database (`scripts/bench` filled it): gunicorn as the Procfile runs it, `wrk -t1
 alternating the two probes `--rounds` times. With `--stats`, each round also times the five
 12-month statistics probes of `scripts/bench` (as its national administrator; the database
 filled by `python -m scripts.bench_stats`) as multiples of the search's time. For checking
-one change quickly; the full figures come from `scripts/bench`.
+one change quickly; the full figures come from `scripts/bench`. With SHELTERBEDS_REDIS_URL
+set in the environment the server keeps its rate limits there, as production does.
 
     .venv/bin/python -m scripts.bench_quick --database postgresql+psycopg://postgres@127.0.0.1:5432/bench
 """
