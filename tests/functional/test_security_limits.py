@@ -224,13 +224,7 @@ class CountedStore:
         return self.store.reserve(*args)
 
 
-def _shared_stores():
-    yield "memory", MemoryStore()
-    if REDIS_URL:
-        yield "redis", RedisStore(REDIS_URL)
-
-
-@pytest.mark.parametrize("store", [s for _n, s in _shared_stores()], ids=lambda s: type(s).__name__)
+@pytest.mark.parametrize("store", list(_stores()), ids=lambda s: type(s).__name__)
 def test_a_busy_token_is_counted_a_block_at_a_time_and_never_past_its_limit(store):
     # Two workers share one store; a token hammers both at 1,000 requests a second each.
     counted = CountedStore(store)
@@ -259,7 +253,7 @@ def test_a_busy_token_is_counted_a_block_at_a_time_and_never_past_its_limit(stor
     one.clear("api_token", "tok")
 
 
-@pytest.mark.parametrize("store", [s for _n, s in _shared_stores()], ids=lambda s: type(s).__name__)
+@pytest.mark.parametrize("store", list(_stores()), ids=lambda s: type(s).__name__)
 def test_a_token_at_human_pace_is_counted_one_request_at_a_time(store):
     counted = CountedStore(store)
     settings = Settings(api_rate_limit="600 per minute", rate_limit_prefix=f"t-{uuid.uuid4()}")
@@ -272,7 +266,7 @@ def test_a_token_at_human_pace_is_counted_one_request_at_a_time(store):
     throttles.clear("api_token", "tok")
 
 
-@pytest.mark.parametrize("store", [s for _n, s in _shared_stores()], ids=lambda s: type(s).__name__)
+@pytest.mark.parametrize("store", list(_stores()), ids=lambda s: type(s).__name__)
 def test_an_event_used_from_a_block_counts_for_a_whole_window_after_its_use(store):
     settings = Settings(api_rate_limit="100000 per minute", rate_limit_prefix=f"t-{uuid.uuid4()}")
     throttles, t = Throttles(settings, store), 7_000_000.0
