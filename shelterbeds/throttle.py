@@ -118,16 +118,20 @@ class MemoryStore:
 
 # `events` within (ARGV[1], ARGV[2]] (count, first and last score), then ARGV[4] events at
 # ARGV[3] named ARGV[6]:1 .. ARGV[6]:ARGV[4]: as `events` followed by `add`s, atomically.
+# Only adding renews the key's expiry: a read (ARGV[4] = 0) does not keep a key alive.
 RESERVE = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 local since = '(' .. ARGV[1]
 local count = redis.call('ZCOUNT', KEYS[1], since, ARGV[2])
 local first = redis.call('ZRANGEBYSCORE', KEYS[1], since, ARGV[2], 'WITHSCORES', 'LIMIT', 0, 1)
 local last = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[2], since, 'WITHSCORES', 'LIMIT', 0, 1)
-for i = 1, tonumber(ARGV[4]) do
+local n = tonumber(ARGV[4])
+for i = 1, n do
   redis.call('ZADD', KEYS[1], ARGV[3], ARGV[6] .. ':' .. i)
 end
-redis.call('EXPIRE', KEYS[1], ARGV[5])
+if n > 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[5])
+end
 return {count, first[2] or false, last[2] or false}
 """
 

@@ -74,6 +74,16 @@ def test_the_growing_delay_and_the_hourly_cap():
     assert throttles.retry_after("account", "victim", t + 3600) == 0
 
 
+def test_a_rule_grants_what_is_left_of_its_limit_or_one_event_after_its_delay():
+    plain = Rule("api_token", limit=10, window=60)
+    granted = [plain.grant(n, 0.0, 1.0, 2.0, wanted=4) for n in (0, 6, 7, 9, 10, 12)]
+    assert granted == [4, 4, 3, 1, 0, 0]
+    delayed = Rule("account", limit=100, window=3600, free=3, max_delay=30)
+    assert delayed.grant(2, 0.0, 10.0, 10.0, wanted=1) == 1  # within the free failures
+    assert delayed.grant(4, 0.0, 10.0, 11.0, wanted=1) == 0  # 2 s of delay after the 5th
+    assert delayed.grant(4, 0.0, 10.0, 12.0, wanted=1) == 1
+
+
 def test_a_known_device_still_signs_in_while_the_account_is_attacked(
     database_url, connection, demo
 ):
@@ -207,6 +217,9 @@ def test_a_hit_is_counted_in_redis_however_many_events_are_kept():
     store.remove(key, events)
     assert store.events(key, t + 75, 60)[0] == 4_999
     assert 0 < store._redis.ttl(key) <= 120
+    store._redis.expire(key, 5)
+    store.events(key, t + 75, 60)
+    assert 0 < store._redis.ttl(key) <= 5  # a read does not keep the key alive
     store.clear(key)
 
 
