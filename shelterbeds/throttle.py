@@ -195,9 +195,9 @@ class RedisStore:
         self._run(lambda pipe: pipe.delete(key))
 
 
-def _refused(wait: float) -> Throttled:
+def _refused(wait: float, what: str = "attempts") -> Throttled:
     return Throttled(
-        f"Too many attempts. Try again in {int(wait) + 1} seconds.", retry_after=int(wait) + 1
+        f"Too many {what}. Try again in {int(wait) + 1} seconds.", retry_after=int(wait) + 1
     )
 
 
@@ -313,7 +313,8 @@ class Throttles:
         if granted < wanted:
             self.store.remove(key, events[granted:])
         if not granted:
-            raise _refused(rule.retry_after(count, first, last, now))
+            limit = f"requests (at most {rule.limit} per {rule.window:g} seconds)"
+            raise _refused(rule.retry_after(count, first, last, now), limit)
         with self._lock:
             lease.left, lease.until = granted - 1, at
 

@@ -125,6 +125,7 @@ def test_the_api_is_limited_per_token(database_url, connection, demo, token_for)
     assert statuses == [200, 200, 200, 429, 429]
     r = client.get("/api/v1/shelters", headers=headers)
     assert r.content_type == "application/problem+json" and r.headers["Retry-After"]
+    assert r.json["detail"].startswith("Too many requests (at most 3 per 60 seconds).")
     other = token_for(STAFF_SARA)
     assert client.get("/api/v1/shelters", headers=other).status_code == 200
 
