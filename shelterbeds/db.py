@@ -41,6 +41,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     lock at BEGIN makes SQLite transactions serialise like PostgreSQL row locks would, and
     makes savepoints work (SQLAlchemy's documented recipe).
     """
+    # SQL parameters carry what users typed (case notes, phone numbers): never into an
+    # exception's text or the log.
+    kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
         kwargs.setdefault("connect_args", {}).update({"timeout": 30, "check_same_thread": False})
         engine = create_engine(url, **kwargs)

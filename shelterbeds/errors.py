@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .domain.errors import DomainError
@@ -102,7 +104,24 @@ def _csrf_error(error: CSRFError) -> Any:
 
 
 def _unexpected(error: Exception) -> Any:
+    """A 500 that says nothing to the caller; what failed and where goes to the log."""
     db.session.rollback()
+    where = f"{request.method} {request.url_rule or request.path}"
+    if isinstance(error, DBAPIError):
+        # The database's message may quote a value users typed ("invalid input syntax …:
+        # <value>"); the log gets its SQLSTATE and our own stack, never the message.
+        code = getattr(error.orig, "sqlstate", None) or type(error.orig).__name__
+        stack = "".join(traceback.format_tb(error.__traceback__))
+        current_app.logger.error(
+            "unexpected database error %s (%s) on %s; message withheld, it may hold user "
+            "data\nTraceback (most recent call last):\n%s",
+            type(error).__name__,
+            code,
+            where,
+            stack,
+        )
+    else:
+        current_app.logger.error("unexpected error on %s", where, exc_info=error)
     return _http_error(InternalServerError())
 
 
