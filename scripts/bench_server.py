@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shlex
 import subprocess
 import tempfile
 import urllib.error
@@ -27,10 +28,17 @@ def procfile(kind: str) -> str:
     raise RuntimeError(f"no {kind} line in the Procfile")
 
 
-class Server:
-    """`with Server(url) as s:` runs the Procfile's web process until the block ends."""
+APP = "shelterbeds.wsgi:app"
 
-    def __init__(self, database_url: str, workers: int = 2, **env: str) -> None:
+
+class Server:
+    """`with Server(url) as s:` runs the Procfile's web process until the block ends.
+
+    `app` serves another WSGI app with the same command line (the bench's floor apps).
+    """
+
+    def __init__(self, database_url: str, workers: int = 2, app: str = APP, **env: str) -> None:
+        self.app = app
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.tmp = tempfile.TemporaryDirectory(prefix="shelterbeds-bench-server-")
@@ -64,7 +72,7 @@ class Server:
         log = (Path(self.tmp.name) / log_name).open("wb")
         self.logs.append(log)
         return subprocess.Popen(  # noqa: S603 (the project's own Procfile)
-            ["/bin/bash", "-c", "exec " + procfile(kind)],
+            ["/bin/bash", "-c", "exec " + procfile(kind).replace(APP, shlex.quote(self.app))],
             cwd=ROOT,
             env=self.env,
             stdout=log,
