@@ -1,6 +1,6 @@
 """The floor under the bench's request + withdraw target: the least any design could do.
 
-Two WSGI apps that do a request + withdraw cycle's writes — the unit's conditional UPDATE,
+Three WSGI apps that do a request + withdraw cycle's writes — the unit's conditional UPDATE,
 its history row, the shelter's freshness stamp, the request row, two audit rows, the cache
 version bump; on withdrawal also the subscriptions lookup — as ONE data-modifying CTE per
 HTTP request on an autocommit connection: one round trip and one WAL flush each, with no ORM,
@@ -250,12 +250,7 @@ def service_app(settings: Settings | None = None) -> Flask:
     """The service with its request and withdraw views doing the floor's statement (gunicorn:
     `scripts.bench_floor_app:service_app()`; settings from the environment by default)."""
     app = create_app(settings)
-
-    def create() -> Any:
-        answer = _floor().request_unit(request.get_json())
-        return (answer, 201) if answer else ({}, 409)
-
     social_worker = roles_required(Role.SOCIAL_WORKER)  # the service's role check stays
-    app.view_functions["requests.create_request"] = social_worker(create)
+    app.view_functions["requests.create_request"] = social_worker(create_request)
     app.view_functions["requests.withdraw_request"] = social_worker(withdraw_request)
     return app

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from shelterbeds import create_app
 from shelterbeds.extensions import db
-from tests.support.factories import make_settings
+from tests.support.factories import dispose_app_engine, make_settings
 
 TYPED = "Anna Andersson"
 # Fails with a message that names a value (the table); its parameter is what a user typed.
@@ -32,7 +32,8 @@ def production_app(database_url, engine):
     def boom_db():
         db.session.execute(FAILING, {"x": TYPED})
 
-    return app
+    yield app
+    dispose_app_engine()  # the app's own engine and its connections
 
 
 def test_an_unexpected_error_is_logged_with_its_traceback(production_app, caplog):

@@ -23,6 +23,7 @@ from shelterbeds.models.shelters import UnitStatusChange
 from shelterbeds.services import auth
 from tests.support.factories import (
     demo_with_one_free_unit,
+    dispose_app_engine,
     make_settings,
     on_postgres,
     request_body,
@@ -51,6 +52,13 @@ def delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
+def own_engine_apps():
+    """Apps made by the test get their own engine: given back (with its connections) after."""
+    yield
+    dispose_app_engine()
+
+
+@pytest.fixture
 def setup(committed_engine: Engine, database_url: str) -> Any:
     ids = demo_with_one_free_unit(committed_engine)
     with Session(committed_engine) as session:
@@ -63,7 +71,9 @@ def setup(committed_engine: Engine, database_url: str) -> Any:
     floor.close()
 
 
-def test_the_floor_writes_what_the_app_writes(setup, committed_engine, database_url):
+def test_the_floor_writes_what_the_app_writes(
+    setup, committed_engine, database_url, own_engine_apps
+):
     ids, floor, headers = setup
     body = request_body(ids["unit"])
     client = create_app(make_settings(database_url)).test_client()
@@ -107,7 +117,7 @@ def test_the_floor_refuses_what_the_app_refuses(setup, committed_engine):
 
 
 @pytest.mark.parametrize("kind", ["plain WSGI", "Flask", "the service"])
-def test_the_floor_apps_answer_over_http(kind, setup, monkeypatch, database_url):
+def test_the_floor_apps_answer_over_http(kind, setup, monkeypatch, database_url, own_engine_apps):
     ids, floor, headers = setup
     if kind == "the service":  # its own token check: a request without one is refused
         app = service_app(make_settings(database_url))
@@ -116,7 +126,10 @@ def test_the_floor_apps_answer_over_http(kind, setup, monkeypatch, database_url)
         app, headers = (bare if kind == "plain WSGI" else flask_app), {}
     monkeypatch.setenv("SHELTERBEDS_FLOOR_DATABASE_URL", floor.conninfo)
     monkeypatch.setenv("SHELTERBEDS_FLOOR_ACTOR", f"{floor.user_id},{floor.organisation_id}")
-    monkeypatch.setattr(bench_floor_app, "_FLOOR", None)  # made from the environment
+    from_environ = Floor.from_environ()  # as each gunicorn worker makes its own
+    assert (from_environ.conninfo, from_environ.user_id) == (floor.conninfo, floor.user_id)
+    assert from_environ.organisation_id == floor.organisation_id
+    monkeypatch.setattr(bench_floor_app, "_FLOOR", floor)  # closed by the fixture
     client = Client(app)
     body = request_body(ids["unit"])
     taken = client.post("/api/v1/requests", json=body, headers=headers)
@@ -127,7 +140,6 @@ def test_the_floor_apps_answer_over_http(kind, setup, monkeypatch, database_url)
     assert client.post(withdraw, headers=headers).status_code == 409
     assert client.get("/healthz").status_code == 200
     assert client.post("/api/v1/requests/x/withdraw", headers=headers).status_code == 404
-    bench_floor_app._floor().close()
 
 
 def test_a_taken_code_is_drawn_again_and_leaves_nothing_behind(
